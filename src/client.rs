@@ -1,0 +1,191 @@
+//! [`Client`]: one configuration, one credential with its token cache, one HTTP client (and so
+//! one HTTP/2 connection pool), shared by every send. Cheap to clone; `Send + Sync`.
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use zeroize::Zeroizing;
+
+use crate::auth::cache::TokenCache;
+use crate::auth::client_secret::ClientSecretCredential;
+use crate::auth::{AccessToken, Credential, TokenRequest};
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::graph::send::{addresses, path_segment, prepare_send_mail, SendReport};
+use crate::graph::{graph_error, GraphContext};
+use crate::http::{build_http_client, classify, host_of};
+use crate::message::{Message, ValidatedMessage};
+
+/// A GraphMail client. Create one per configuration and reuse it: the token and the
+/// connections are reused across sends.
+///
+/// ```no_run
+/// # async fn run() -> graphmail::Result<()> {
+/// use graphmail::{Client, ClientConfig, Message};
+/// let client = Client::new(ClientConfig::from_env()?)?;
+/// let report = client
+///     .send_mail(&Message {
+///         from: "alerts@contoso.com".into(),
+///         to: vec!["Ops <ops@contoso.com>".into()],
+///         subject: Some("Nightly job finished".into()),
+///         body: Some("All good.".into()),
+///         ..Message::default()
+///     })
+///     .await?;
+/// println!("sent, request-id {:?}", report.request_id);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ClientConfig,
+    http: reqwest::Client,
+    credential: Box<dyn Credential>,
+    tokens: TokenCache,
+}
+
+impl Client {
+    /// Creates a client. Builds the TLS configuration (reading `caCertificatePath`) and the HTTP
+    /// client; makes no request.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        let http = build_http_client(&config)?;
+        let credential = Box::new(ClientSecretCredential::new(
+            config.token_url(),
+            config.tenant_id.clone(),
+            config.client_id.clone(),
+            config.client_secret.clone(),
+        ));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                credential,
+                tokens: TokenCache::new(),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Returns a token for Graph, from the cache while it has more than 5 minutes left.
+    pub async fn acquire_token(&self) -> Result<AccessToken> {
+        let request = TokenRequest {
+            http: &self.inner.http,
+            scope: &self.inner.config.scope,
+        };
+        self.inner.tokens.get(self.inner.credential.as_ref(), request).await
+    }
+
+    /// Validates `message`, then sends it with `POST /users/{from}/sendMail`. Invalid input is
+    /// reported before any request is made (no token is fetched either).
+    pub async fn send_mail(&self, message: &Message) -> Result<SendReport> {
+        let validated = message.validate()?;
+        self.send_validated(validated).await
+    }
+
+    /// Sends a message that already passed [`Message::validate`].
+    pub async fn send_validated(&self, msg: ValidatedMessage) -> Result<SendReport> {
+        let prepared = {
+            let msg = msg.clone();
+            tokio::task::spawn_blocking(move || prepare_send_mail(&msg))
+                .await
+                .map_err(|_| Error::new(ErrorCode::Internal, "Preparing the message failed unexpectedly."))??
+        };
+        let token = self.acquire_token().await?;
+        let config = &self.inner.config;
+        let url = format!(
+            "{}/v1.0/users/{}/sendMail",
+            config.graph_endpoint,
+            path_segment(&msg.from.address)
+        );
+        let host = host_of(&url);
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let request_bytes = prepared.body.len();
+        let response = self
+            .inner
+            .http
+            .post(&url)
+            .header(AUTHORIZATION, bearer(&token)?)
+            .header(CONTENT_TYPE, "application/json")
+            .header("client-request-id", &client_request_id)
+            .header("return-client-request-id", "true")
+            .body(prepared.body)
+            .send()
+            .await
+            .map_err(|e| classify(e, "The sendMail request", &host))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| classify(e, "Reading the sendMail response", &host))?;
+        let request_id = crate::graph::request_id_header(&headers);
+        if status == 202 {
+            return Ok(SendReport {
+                path: "sendMail",
+                http_status: status,
+                request_id,
+                client_request_id,
+                from: msg.from.address.clone(),
+                to: addresses(&msg.to),
+                cc: addresses(&msg.cc),
+                bcc: addresses(&msg.bcc),
+                subject: msg.subject.clone(),
+                attachments: prepared.attachments,
+                save_to_sent_items: msg.save_to_sent_items,
+                request_bytes,
+                warnings: msg.warnings.clone(),
+            });
+        }
+        if (200..300).contains(&status) {
+            return Err(Error::new(
+                ErrorCode::UnexpectedResponse,
+                format!("Graph answered HTTP {status} instead of 202 Accepted, so it is not certain the message was accepted. Check the sender's Sent Items before sending again."),
+            )
+            .with_http_status(status)
+            .with_request_id(request_id));
+        }
+        Err(graph_error(
+            status,
+            &headers,
+            &body,
+            &GraphContext {
+                mailbox: &msg.from.address,
+                client_id: &config.client_id,
+            },
+        ))
+    }
+
+    /// Blocking [`Client::send_mail`], run on the shared runtime (what the C ABI and CLI use).
+    pub fn send_mail_blocking(&self, message: &Message) -> Result<SendReport> {
+        let validated = message.validate()?;
+        let client = self.clone();
+        crate::runtime::block_on(async move { client.send_validated(validated).await })
+    }
+
+    /// Blocking [`Client::acquire_token`].
+    pub fn acquire_token_blocking(&self) -> Result<AccessToken> {
+        let client = self.clone();
+        crate::runtime::block_on(async move { client.acquire_token().await })
+    }
+}
+
+/// The `Authorization` header value, marked sensitive so it is never printed.
+fn bearer(token: &AccessToken) -> Result<HeaderValue> {
+    let text = Zeroizing::new(format!("Bearer {}", token.token.expose()));
+    let mut value = HeaderValue::from_str(&text).map_err(|_| {
+        Error::new(
+            ErrorCode::AuthenticationFailed,
+            "The access token contains characters that cannot be sent in a header.",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}

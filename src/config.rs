@@ -1,0 +1,699 @@
+//! Client configuration: [`ClientConfig`] (built with [`ClientConfigBuilder`], parsed from the
+//! C ABI's JSON with [`ClientConfig::from_json`], or read from the environment with
+//! [`ClientConfig::from_env`]) and the national [`Cloud`]s.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::secret::Secret;
+
+/// Default request timeout (per HTTP request), in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// Default connect timeout, in seconds.
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+
+/// A Microsoft cloud: chooses the login (authority) host, the Graph host and the token scope
+/// together, since tokens of one cloud are not valid in another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Cloud {
+    /// The worldwide service (also GCC moderate).
+    #[default]
+    Global,
+    /// US Government L4 (GCC High).
+    USGov,
+    /// US Government L5 (DoD).
+    USGovDoD,
+    /// China, operated by 21Vianet.
+    China,
+}
+
+impl Cloud {
+    /// All clouds, in documentation order.
+    pub const ALL: [Cloud; 4] = [Cloud::Global, Cloud::USGov, Cloud::USGovDoD, Cloud::China];
+
+    /// The name used in configuration (`"Global"`, `"USGov"`, `"USGovDoD"`, `"China"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Global => "Global",
+            Cloud::USGov => "USGov",
+            Cloud::USGovDoD => "USGovDoD",
+            Cloud::China => "China",
+        }
+    }
+
+    /// The Microsoft Entra (login) authority host of this cloud.
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://login.microsoftonline.com",
+            Cloud::USGov | Cloud::USGovDoD => "https://login.microsoftonline.us",
+            Cloud::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    /// The Microsoft Graph service root of this cloud.
+    pub fn graph_endpoint(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://graph.microsoft.com",
+            Cloud::USGov => "https://graph.microsoft.us",
+            Cloud::USGovDoD => "https://dod-graph.microsoft.us",
+            Cloud::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// The app-only scope for Graph in this cloud (`<graph host>/.default`).
+    pub fn graph_scope(self) -> String {
+        format!("{}/.default", self.graph_endpoint())
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cloud {
+    type Err = Error;
+
+    /// Case-insensitive: `global`, `USGov`, `usgovdod`, `china`.
+    fn from_str(s: &str) -> Result<Self> {
+        Cloud::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::UnknownCloud,
+                    format!(
+                        "Unknown cloud '{}': use one of Global, USGov, USGovDoD, China.",
+                        truncate_for_message(s)
+                    ),
+                )
+                .with_field("cloud")
+            })
+    }
+}
+
+/// How requests reach the internet.
+#[derive(Clone, Default)]
+pub enum ProxySetting {
+    /// Use `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` from the environment, and the
+    /// operating system's proxy settings where the platform has them. The default.
+    #[default]
+    System,
+    /// Connect directly, ignoring any environment proxy.
+    Direct,
+    /// Use this proxy URL (`http://host:port`, optionally with `user:password@`) for every request,
+    /// still honouring `NO_PROXY`. Kept as a [`Secret`] because it may carry a password.
+    Url(Secret),
+}
+
+impl fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::System => f.write_str("System"),
+            ProxySetting::Direct => f.write_str("Direct"),
+            ProxySetting::Url(_) => f.write_str("Url([redacted])"),
+        }
+    }
+}
+
+/// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
+///
+/// Build one with [`ClientConfig::builder`], [`ClientConfig::from_json`] or
+/// [`ClientConfig::from_env`]. `Debug` never shows the client secret or proxy credentials.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub(crate) tenant_id: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Secret,
+    pub(crate) cloud: Cloud,
+    pub(crate) authority_host: String,
+    pub(crate) graph_endpoint: String,
+    pub(crate) scope: String,
+    pub(crate) ca_certificate_path: Option<PathBuf>,
+    pub(crate) proxy: ProxySetting,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// Starts a builder with the three required settings (tenant id or domain, application
+    /// (client) id, client secret). Everything else has a documented default.
+    pub fn builder(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> ClientConfigBuilder {
+        ClientConfigBuilder {
+            tenant_id: tenant_id.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            cloud: Cloud::Global,
+            authority_host: None,
+            graph_endpoint: None,
+            ca_certificate_path: None,
+            proxy: ProxySetting::System,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+        }
+    }
+
+    /// Parses the C ABI's configuration JSON (keys in camelCase): `tenantId`, `clientId`,
+    /// `clientSecret`, `cloud`, `authorityHost`, `graphEndpoint`, `caCertificatePath`, `proxy`,
+    /// `timeoutSeconds`, `connectTimeoutSeconds`. Unknown keys are rejected, so a typo cannot
+    /// silently change where mail goes. An empty (or whitespace) string reads the environment
+    /// instead ([`ClientConfig::from_env`]).
+    pub fn from_json(text: &str) -> Result<Self> {
+        if text.trim().is_empty() {
+            return Self::from_env();
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidJson,
+                format!(
+                    "The configuration is not valid JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        let Value::Object(map) = value else {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "The configuration must be a JSON object.",
+            ));
+        };
+        Self::from_map(map)
+    }
+
+    fn from_map(mut map: Map<String, Value>) -> Result<Self> {
+        const KEYS: &[&str] = &[
+            "tenantId",
+            "clientId",
+            "clientSecret",
+            "cloud",
+            "authorityHost",
+            "graphEndpoint",
+            "caCertificatePath",
+            "proxy",
+            "timeoutSeconds",
+            "connectTimeoutSeconds",
+        ];
+        if let Some(unknown) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!(
+                    "Unknown configuration key '{}'. Known keys: {}.",
+                    truncate_for_message(unknown),
+                    KEYS.join(", ")
+                ),
+            )
+            .with_field(unknown.clone()));
+        }
+        let tenant_id = take_string(&mut map, "tenantId")?.unwrap_or_default();
+        let client_id = take_string(&mut map, "clientId")?.unwrap_or_default();
+        let client_secret = Secret::new(take_string(&mut map, "clientSecret")?.unwrap_or_default());
+        let mut b = ClientConfig::builder(tenant_id, client_id, client_secret);
+        if let Some(cloud) = take_string(&mut map, "cloud")? {
+            b = b.cloud(cloud.parse()?);
+        }
+        if let Some(v) = take_string(&mut map, "authorityHost")? {
+            b = b.authority_host(v);
+        }
+        if let Some(v) = take_string(&mut map, "graphEndpoint")? {
+            b = b.graph_endpoint(v);
+        }
+        if let Some(v) = take_string(&mut map, "caCertificatePath")? {
+            b = b.ca_certificate_path(v);
+        }
+        match map.remove("proxy") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(false)) => b = b.proxy(ProxySetting::Direct),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => {
+                b = b.proxy(ProxySetting::Direct)
+            }
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("system") => {
+                b = b.proxy(ProxySetting::System)
+            }
+            Some(Value::String(s)) => b = b.proxy(ProxySetting::Url(Secret::new(s))),
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'proxy' must be a proxy URL string, \"system\" or \"none\".",
+                )
+                .with_field("proxy"))
+            }
+        }
+        if let Some(s) = take_seconds(&mut map, "timeoutSeconds")? {
+            b = b.timeout(s);
+        }
+        if let Some(s) = take_seconds(&mut map, "connectTimeoutSeconds")? {
+            b = b.connect_timeout(s);
+        }
+        b.build()
+    }
+
+    /// Reads the configuration from the environment, as the Azure identity libraries do:
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, and
+    /// GraphMail's own `GRAPHMAIL_CLOUD`, `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`,
+    /// `GRAPHMAIL_PROXY`, `GRAPHMAIL_TIMEOUT_SECONDS`.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Like [`ClientConfig::from_env`], reading variables through `lookup` (for tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let required = |name: &str, what: &str| {
+            lookup(name).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::MissingSetting,
+                    format!("No configuration was given and {name} is not set: set it to the {what}."),
+                )
+                .with_field(name.to_string())
+            })
+        };
+        let tenant = required("AZURE_TENANT_ID", "directory (tenant) id or domain")?;
+        let client = required("AZURE_CLIENT_ID", "application (client) id")?;
+        let secret = Secret::new(required("AZURE_CLIENT_SECRET", "client secret value")?);
+        let mut b = ClientConfig::builder(tenant, client, secret);
+        if let Some(c) = lookup("GRAPHMAIL_CLOUD") {
+            b = b.cloud(c.parse()?);
+        }
+        if let Some(v) = lookup("AZURE_AUTHORITY_HOST") {
+            b = b.authority_host(v);
+        }
+        if let Some(v) = lookup("GRAPHMAIL_GRAPH_ENDPOINT") {
+            b = b.graph_endpoint(v);
+        }
+        if let Some(v) = lookup("GRAPHMAIL_CA_FILE") {
+            b = b.ca_certificate_path(v);
+        }
+        if let Some(v) = lookup("GRAPHMAIL_PROXY") {
+            b = b.proxy(if v.eq_ignore_ascii_case("none") {
+                ProxySetting::Direct
+            } else {
+                ProxySetting::Url(Secret::new(v))
+            });
+        }
+        if let Some(v) = lookup("GRAPHMAIL_TIMEOUT_SECONDS") {
+            let secs: f64 = v.trim().parse().map_err(|_| {
+                Error::new(
+                    ErrorCode::InvalidConfig,
+                    "GRAPHMAIL_TIMEOUT_SECONDS must be a number of seconds.",
+                )
+                .with_field("GRAPHMAIL_TIMEOUT_SECONDS")
+            })?;
+            b = b.timeout(seconds_to_duration(secs, "GRAPHMAIL_TIMEOUT_SECONDS")?);
+        }
+        b.build()
+    }
+
+    /// Directory (tenant) id or domain.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+    /// Application (client) id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// The cloud.
+    pub fn cloud(&self) -> Cloud {
+        self.cloud
+    }
+    /// The authority (login) host actually used, without a trailing slash.
+    pub fn authority_host(&self) -> &str {
+        &self.authority_host
+    }
+    /// The Graph service root actually used, without a trailing slash or version.
+    pub fn graph_endpoint(&self) -> &str {
+        &self.graph_endpoint
+    }
+    /// The token scope (`<cloud's graph host>/.default`).
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+    /// The token endpoint URL: `{authority}/{tenant}/oauth2/v2.0/token`.
+    pub fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.authority_host, self.tenant_id)
+    }
+    /// The extra trusted CA file, if any.
+    pub fn ca_certificate_path(&self) -> Option<&std::path::Path> {
+        self.ca_certificate_path.as_deref()
+    }
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+}
+
+/// Builder for [`ClientConfig`]; see [`ClientConfig::builder`]. [`ClientConfigBuilder::build`]
+/// validates everything, so a built config is always usable.
+#[derive(Debug)]
+pub struct ClientConfigBuilder {
+    tenant_id: String,
+    client_id: String,
+    client_secret: Secret,
+    cloud: Cloud,
+    authority_host: Option<String>,
+    graph_endpoint: Option<String>,
+    ca_certificate_path: Option<PathBuf>,
+    proxy: ProxySetting,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl ClientConfigBuilder {
+    /// The national cloud (default [`Cloud::Global`]); picks the authority host, Graph host and scope.
+    pub fn cloud(mut self, cloud: Cloud) -> Self {
+        self.cloud = cloud;
+        self
+    }
+    /// Overrides the authority host (default: the cloud's). Must be `https://`.
+    pub fn authority_host(mut self, url: impl Into<String>) -> Self {
+        self.authority_host = Some(url.into());
+        self
+    }
+    /// Overrides the Graph service root (default: the cloud's), e.g. the local emulator.
+    /// Must be `https://`; a trailing `/` or `/v1.0` is removed.
+    pub fn graph_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.graph_endpoint = Some(url.into());
+        self
+    }
+    /// Adds a PEM file of extra trusted CA certificates (a TLS-inspecting proxy, the emulator).
+    /// The system's and Mozilla's roots stay trusted; validation is never turned off.
+    pub fn ca_certificate_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_certificate_path = Some(path.into());
+        self
+    }
+    /// The proxy setting (default [`ProxySetting::System`]).
+    pub fn proxy(mut self, proxy: ProxySetting) -> Self {
+        self.proxy = proxy;
+        self
+    }
+    /// Per-request timeout (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Validates and builds the configuration.
+    pub fn build(self) -> Result<ClientConfig> {
+        let tenant_id = self.tenant_id.trim().to_string();
+        if tenant_id.is_empty() {
+            return Err(missing("tenantId", "the directory (tenant) id or domain"));
+        }
+        if !tenant_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "'tenantId' must be a tenant GUID or domain name (letters, digits, '-', '.', '_').",
+            )
+            .with_field("tenantId"));
+        }
+        let client_id = self.client_id.trim().to_string();
+        if client_id.is_empty() {
+            return Err(missing("clientId", "the application (client) id"));
+        }
+        if self.client_secret.is_blank() {
+            return Err(missing(
+                "clientSecret",
+                "the client secret value (not its Secret ID)",
+            ));
+        }
+        let authority_host = match self.authority_host {
+            Some(h) => normalize_https_url(&h, "authorityHost", false)?,
+            None => self.cloud.authority_host().to_string(),
+        };
+        let graph_endpoint = match self.graph_endpoint {
+            Some(h) => normalize_https_url(&h, "graphEndpoint", true)?,
+            None => self.cloud.graph_endpoint().to_string(),
+        };
+        if let Some(p) = &self.ca_certificate_path {
+            if p.as_os_str().is_empty() {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'caCertificatePath' is empty.",
+                )
+                .with_field("caCertificatePath"));
+            }
+        }
+        if let ProxySetting::Url(u) = &self.proxy {
+            let ok = reqwest::Url::parse(u.expose())
+                .map(|url| matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h"))
+                .unwrap_or(false);
+            if !ok {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'proxy' is not a valid proxy URL (expected http://host:port).",
+                )
+                .with_field("proxy"));
+            }
+        }
+        for (d, name) in [
+            (self.timeout, "timeoutSeconds"),
+            (self.connect_timeout, "connectTimeoutSeconds"),
+        ] {
+            if d.is_zero() {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!("'{name}' must be greater than zero."),
+                )
+                .with_field(name));
+            }
+        }
+        Ok(ClientConfig {
+            tenant_id,
+            client_id,
+            client_secret: self.client_secret,
+            scope: self.cloud.graph_scope(),
+            cloud: self.cloud,
+            authority_host,
+            graph_endpoint,
+            ca_certificate_path: self.ca_certificate_path,
+            proxy: self.proxy,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+        })
+    }
+}
+
+fn missing(field: &str, what: &str) -> Error {
+    Error::new(
+        ErrorCode::MissingSetting,
+        format!("'{field}' is missing or empty: set it to {what}."),
+    )
+    .with_field(field)
+}
+
+/// Checks that `raw` is an absolute `https://` URL and returns it without a trailing slash
+/// (and, for Graph, without a trailing `/v1.0`).
+fn normalize_https_url(raw: &str, field: &str, strip_version: bool) -> Result<String> {
+    let bad = |why: &str| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!("'{field}' {why} (got '{}').", truncate_for_message(raw)),
+        )
+        .with_field(field)
+    };
+    let url = reqwest::Url::parse(raw.trim()).map_err(|_| bad("is not a valid URL"))?;
+    if url.scheme() != "https" {
+        return Err(bad(
+            "must be an https:// URL: GraphMail only talks to Graph and the identity platform over TLS 1.2+",
+        ));
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must be a plain https://host[:port][/path] URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials"));
+    }
+    let mut s = url.as_str().trim_end_matches('/').to_string();
+    if strip_version {
+        for v in ["/v1.0", "/beta"] {
+            if s.to_ascii_lowercase().ends_with(v) {
+                s.truncate(s.len() - v.len());
+            }
+        }
+    }
+    Ok(s)
+}
+
+fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!("'{key}' must be a string."),
+        )
+        .with_field(key)),
+    }
+}
+
+fn take_seconds(map: &mut Map<String, Value>, key: &str) -> Result<Option<Duration>> {
+    match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            let secs = n.as_f64().unwrap_or(-1.0);
+            seconds_to_duration(secs, key).map(Some)
+        }
+        Some(_) => Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!("'{key}' must be a number of seconds."),
+        )
+        .with_field(key)),
+    }
+}
+
+fn seconds_to_duration(secs: f64, key: &str) -> Result<Duration> {
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!("'{key}' must be between 0 and 86400 seconds."),
+        )
+        .with_field(key));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Shortens user-provided text before it is quoted in an error message.
+pub(crate) fn truncate_for_message(s: &str) -> String {
+    truncate_to(s, 80)
+}
+
+/// Like [`truncate_for_message`], for server messages (longer limit).
+pub(crate) fn truncate_for_message_long(s: &str) -> String {
+    truncate_to(s, 300)
+}
+
+fn truncate_to(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> ClientConfigBuilder {
+        ClientConfig::builder("contoso.onmicrosoft.com", "app-id", Secret::new("s3cr3t"))
+    }
+
+    #[test]
+    fn cloud_picks_hosts_and_scope_together() {
+        for (cloud, login, graph) in [
+            (Cloud::Global, "https://login.microsoftonline.com", "https://graph.microsoft.com"),
+            (Cloud::USGov, "https://login.microsoftonline.us", "https://graph.microsoft.us"),
+            (Cloud::USGovDoD, "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
+            (Cloud::China, "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+        ] {
+            let c = base().cloud(cloud).build().unwrap();
+            assert_eq!(c.authority_host(), login);
+            assert_eq!(c.graph_endpoint(), graph);
+            assert_eq!(c.scope(), format!("{graph}/.default"));
+        }
+        assert_eq!("usgovdod".parse::<Cloud>().unwrap(), Cloud::USGovDoD);
+        assert_eq!(
+            "Mars".parse::<Cloud>().unwrap_err().code(),
+            ErrorCode::UnknownCloud
+        );
+    }
+
+    #[test]
+    fn overrides_are_normalised_and_must_be_https() {
+        let c = base()
+            .authority_host("https://127.0.0.1:8443/")
+            .graph_endpoint("https://127.0.0.1:8443/v1.0/")
+            .build()
+            .unwrap();
+        assert_eq!(c.authority_host(), "https://127.0.0.1:8443");
+        assert_eq!(c.graph_endpoint(), "https://127.0.0.1:8443");
+        assert_eq!(
+            c.token_url(),
+            "https://127.0.0.1:8443/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        let e = base().graph_endpoint("http://graph.microsoft.com").build().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidConfig);
+        assert!(e.message().contains("https://"));
+    }
+
+    #[test]
+    fn json_reads_every_key_and_rejects_unknown_ones() {
+        let c = ClientConfig::from_json(
+            r#"{"tenantId":"t1","clientId":"c1","clientSecret":"s","cloud":"China",
+                "caCertificatePath":"/tmp/ca.pem","proxy":"http://proxy:3128",
+                "timeoutSeconds":5,"connectTimeoutSeconds":2.5}"#,
+        )
+        .unwrap();
+        assert_eq!(c.cloud(), Cloud::China);
+        assert_eq!(c.timeout(), Duration::from_secs(5));
+        assert_eq!(c.connect_timeout(), Duration::from_millis(2500));
+        assert!(matches!(c.proxy, ProxySetting::Url(_)));
+        let e = ClientConfig::from_json(r#"{"tenantId":"t","clientId":"c","clientSecret":"s","tennantId":"x"}"#)
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidConfig);
+        assert_eq!(e.field(), Some("tennantId"));
+    }
+
+    #[test]
+    fn empty_secret_is_a_missing_setting() {
+        let e = ClientConfig::from_json(r#"{"tenantId":"t","clientId":"c","clientSecret":"  "}"#)
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::MissingSetting);
+        assert_eq!(e.field(), Some("clientSecret"));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = ClientConfig::from_json(
+            r#"{"tenantId":"t","clientId":"c","clientSecret":"TOPSECRET-123","proxy":"http://u:PROXYPASS@p:1"}"#,
+        )
+        .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("TOPSECRET-123"), "{dbg}");
+        assert!(!dbg.contains("PROXYPASS"), "{dbg}");
+    }
+
+    #[test]
+    fn environment_is_read_like_azure_identity() {
+        let vars: HashMap<&str, &str> = [
+            ("AZURE_TENANT_ID", "tid"),
+            ("AZURE_CLIENT_ID", "cid"),
+            ("AZURE_CLIENT_SECRET", "sec"),
+            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
+            ("GRAPHMAIL_GRAPH_ENDPOINT", "https://graph.microsoft.us"),
+            ("GRAPHMAIL_CA_FILE", "/etc/ca.pem"),
+        ]
+        .into_iter()
+        .collect();
+        let c = ClientConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.tenant_id(), "tid");
+        assert_eq!(c.authority_host(), "https://login.microsoftonline.us");
+        assert_eq!(c.graph_endpoint(), "https://graph.microsoft.us");
+        assert_eq!(c.ca_certificate_path().unwrap().to_str(), Some("/etc/ca.pem"));
+        let e = ClientConfig::from_lookup(|_| None).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::MissingSetting);
+        assert!(e.message().contains("AZURE_TENANT_ID"));
+    }
+}

@@ -1,0 +1,149 @@
+//! [`graph_client`] and the calls made with it: create, send, get a token, free.
+
+use std::ffi::c_char;
+
+use crate::client::Client;
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::ffi::panic::boundary;
+use crate::ffi::status::graph_status;
+use crate::ffi::strings::borrow_str;
+use crate::message::Message;
+
+/// An opaque GraphMail client: configuration, credential, token cache and one HTTP connection
+/// pool. Create with [`graph_client_new`], free with [`graph_client_free`]. Safe to use from
+/// several threads at once.
+#[allow(non_camel_case_types)]
+pub struct graph_client {
+    client: Client,
+}
+
+/// # Safety
+/// `client` must be NULL or a live pointer from `graph_client_new`.
+unsafe fn client_ref<'a>(client: *const graph_client) -> Result<&'a Client> {
+    if client.is_null() {
+        return Err(Error::new(ErrorCode::NullArgument, "The argument 'client' is NULL.").with_field("client"));
+    }
+    // SAFETY: the caller guarantees a live client.
+    Ok(unsafe { &(*client).client })
+}
+
+/// Creates a client from a JSON configuration.
+///
+/// `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, `clientSecret`,
+/// `cloud` (`Global`, `USGov`, `USGovDoD`, `China`), `authorityHost`, `graphEndpoint`,
+/// `caCertificatePath`, `proxy`, `timeoutSeconds`, `connectTimeoutSeconds`. NULL or an empty
+/// string reads the environment instead (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
+/// `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`).
+/// No request is made.
+///
+/// On success `*client_out` receives the client (free it with `graph_client_free`) and
+/// `*error_json_out` is NULL. On failure `*client_out` is NULL and `*error_json_out` (if
+/// `error_json_out` is not NULL) receives error JSON to free with `graph_string_free`.
+///
+/// # Safety
+/// `config_json` must be NULL or a NUL-terminated string; `client_out` must be valid for a
+/// pointer write; `error_json_out` must be NULL or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn graph_client_new(
+    config_json: *const c_char,
+    client_out: *mut *mut graph_client,
+    error_json_out: *mut *mut c_char,
+) -> graph_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        boundary(error_json_out, || {
+            if client_out.is_null() {
+                return Err(Error::new(ErrorCode::NullArgument, "The argument 'client_out' is NULL.")
+                    .with_field("client_out"));
+            }
+            *client_out = std::ptr::null_mut();
+            let config = if config_json.is_null() {
+                ClientConfig::from_env()?
+            } else {
+                ClientConfig::from_json(borrow_str(config_json, "config_json")?)?
+            };
+            let client = Client::new(config)?;
+            *client_out = Box::into_raw(Box::new(graph_client { client }));
+            Ok(None)
+        })
+    }
+}
+
+/// Frees a client. NULL is allowed and does nothing. The client must not be in use by another
+/// thread, and must not be used or freed again afterwards.
+///
+/// # Safety
+/// `client` must be NULL or a pointer from `graph_client_new` that has not been freed.
+#[no_mangle]
+pub unsafe extern "C" fn graph_client_free(client: *mut graph_client) {
+    if client.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the pointer came from Box::into_raw in graph_client_new and is freed once.
+        drop(unsafe { Box::from_raw(client) });
+    }));
+}
+
+/// Sends a message through Microsoft Graph `sendMail`.
+///
+/// `message_json`: a JSON object with the camelCase keys `from`, `to`, `cc`, `bcc`, `replyTo`
+/// (each a string or array of strings: `"Name <addr>"` or bare addresses), `subject`, `body`,
+/// `bodyAsHtml`, `priority` (`Normal`/`Low`/`High`), `deliveryNotificationOption`, `headers`
+/// (object of `x-` header names to values, at most 5), `saveToSentItems` (default true) and
+/// `attachments` (file paths). Invalid input is reported before any request is made.
+///
+/// `*result_json_out` receives, on success, a JSON report (`status` "sent", `requestId`, what
+/// was sent, `warnings`), and on failure error JSON. Free it with `graph_string_free`.
+/// If `result_json_out` is NULL the call is refused with `GRAPH_STATUS_INVALID_ARGUMENT` and
+/// nothing is sent.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `message_json` must be NULL or a NUL-terminated
+/// string; `result_json_out` must be NULL or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn graph_send_mail(
+    client: *mut graph_client,
+    message_json: *const c_char,
+    result_json_out: *mut *mut c_char,
+) -> graph_status {
+    if result_json_out.is_null() {
+        return graph_status::InvalidArgument;
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        boundary(result_json_out, || {
+            let client = client_ref(client)?;
+            let message = Message::from_json(borrow_str(message_json, "message_json")?)?;
+            let report = client.send_mail_blocking(&message)?;
+            Ok(Some(report.to_json().to_string()))
+        })
+    }
+}
+
+/// Gets an access token for Graph (from the client's cache while it has more than 5 minutes
+/// left). `*token_json_out` receives `{"accessToken", "expiresOn", "expiresOnUnix",
+/// "tokenType"}` or error JSON; free it with `graph_string_free` (which wipes it). The token is
+/// a bearer secret: do not log it.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `token_json_out` must be NULL or valid for a
+/// pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn graph_acquire_token(
+    client: *mut graph_client,
+    token_json_out: *mut *mut c_char,
+) -> graph_status {
+    if token_json_out.is_null() {
+        return graph_status::InvalidArgument;
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        boundary(token_json_out, || {
+            let client = client_ref(client)?;
+            let token = client.acquire_token_blocking()?;
+            Ok(Some(token.to_json().to_string()))
+        })
+    }
+}

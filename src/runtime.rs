@@ -1,0 +1,45 @@
+//! The shared tokio runtime behind the blocking API (C ABI, CLI). Created on first use; its
+//! worker threads keep the HTTP/2 connection pool alive between calls.
+
+use std::future::Future;
+
+use once_cell::sync::Lazy;
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, ErrorCode, Result};
+
+static RUNTIME: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("graphmail-rt")
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+});
+
+/// Runs `future` on the shared runtime and waits for it on the calling thread.
+///
+/// Safe to call from any thread, including from inside another tokio runtime (the future runs
+/// on the shared runtime's workers; the caller only waits).
+pub fn block_on<F, T>(future: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let runtime = RUNTIME.as_ref().map_err(|why| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("GraphMail could not start its async runtime: {why}"),
+        )
+    })?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = tx.send(future.await);
+    });
+    rx.recv().map_err(|_| {
+        Error::new(
+            ErrorCode::Internal,
+            "A GraphMail task ended without a result (it panicked).",
+        )
+    })?
+}
