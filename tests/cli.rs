@@ -1,0 +1,187 @@
+//! The `graphmail` CLI: send, token, emulator and demo, with sysexits exit codes.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use support::TestEmulator;
+
+/// The CLI with a clean environment (no AZURE_*/GRAPHMAIL_*/proxy variables from the machine).
+fn graphmail() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_graphmail"));
+    c.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        c.env("PATH", path);
+    }
+    c
+}
+
+fn with_emulator(t: &TestEmulator) -> Command {
+    let mut c = graphmail();
+    c.envs(t.env());
+    c
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn send_delivers_with_every_flag() {
+    let t = TestEmulator::start();
+    let att = t.file("notes.txt", b"hello");
+    let body = t.file("body.html", "<p>Body from file ✓</p>".as_bytes());
+    let out = with_emulator(&t)
+        .args(["send", "--from", "Reports <reports@contoso.test>", "--to", "a@fabrikam.test,b@fabrikam.test"])
+        .args(["--cc", "c@fabrikam.test", "--bcc", "d@fabrikam.test", "--reply-to", "r@contoso.test"])
+        .args(["--subject", "CLI test", "--html", "--priority", "Low", "--header", "X-Run: 7"])
+        .args(["--no-save-to-sent-items", "--delivery-notification-option", "OnSuccess", "--json"])
+        .arg("--body-file")
+        .arg(&body)
+        .arg("--attach")
+        .arg(&att)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["status"], "sent");
+    let m = &t.emulator.messages()[0];
+    let msg = &m.request["message"];
+    assert_eq!(msg["toRecipients"].as_array().unwrap().len(), 2);
+    assert_eq!(msg["body"]["contentType"], "html");
+    assert_eq!(msg["body"]["content"], "<p>Body from file ✓</p>");
+    assert_eq!(msg["importance"], "low");
+    assert_eq!(msg["internetMessageHeaders"][0]["name"], "X-Run");
+    assert_eq!(msg["internetMessageHeaders"][0]["value"], "7");
+    assert_eq!(msg["isDeliveryReceiptRequested"], true);
+    assert_eq!(msg["attachments"][0]["name"], "notes.txt");
+    assert_eq!(m.request["saveToSentItems"], false);
+    support::assert_valid_send_mail(&m.request);
+}
+
+#[test]
+fn exit_codes_follow_sysexits() {
+    let t = TestEmulator::start();
+    let run = |args: &[&str]| {
+        let out = with_emulator(&t).args(args).output().unwrap();
+        let (_, stderr) = text(&out);
+        (out.status.code().unwrap(), stderr)
+    };
+    // 64: usage (no --from).
+    assert_eq!(run(&["send", "--to", "a@fabrikam.test"]).0, 64);
+    assert_eq!(run(&["frobnicate"]).0, 64);
+    // 65: bad data.
+    let (code, err) = run(&["send", "--from", "alerts@contoso.test", "--to", "not-an-address"]);
+    assert_eq!(code, 65);
+    assert!(err.contains("InvalidAddress"), "{err}");
+    assert_eq!(run(&["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test", "--header", "Subject: x"]).0, 65);
+    // 66: missing input.
+    let (code, err) = run(&["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test", "--attach", "/nope/missing.pdf"]);
+    assert_eq!(code, 66);
+    assert!(err.contains("/nope/missing.pdf"), "{err}");
+    assert_eq!(t.emulator.stats().requests, 0, "bad input never reaches the emulator");
+    // 67: unknown sender mailbox.
+    let (code, err) = run(&["send", "--from", "ghost@contoso.test", "--to", "a@fabrikam.test"]);
+    assert_eq!(code, 67);
+    assert!(err.contains("request-id"), "{err}");
+    // 78: no configuration at all.
+    let out = graphmail().args(["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(text(&out).1.contains("AZURE_TENANT_ID"));
+    // 77: wrong secret; the secret is not printed.
+    let out = with_emulator(&t)
+        .env("AZURE_CLIENT_SECRET", "not-the-right-one-123")
+        .args(["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(77));
+    assert!(stderr.contains("InvalidClientSecret"));
+    assert!(!stdout.contains("not-the-right-one-123") && !stderr.contains("not-the-right-one-123"));
+    // 69: nothing listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = with_emulator(&t)
+        .env("GRAPHMAIL_GRAPH_ENDPOINT", format!("https://127.0.0.1:{port}"))
+        .env("AZURE_AUTHORITY_HOST", format!("https://127.0.0.1:{port}"))
+        .args(["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69));
+}
+
+#[test]
+fn token_prints_token_json_and_config_files_work() {
+    let t = TestEmulator::start();
+    let config = t.file("graphmail.json", t.config().to_string().as_bytes());
+    let out = graphmail().arg("token").arg("--config").arg(&config).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let tok: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(tok["tokenType"], "Bearer");
+    assert!(tok["accessToken"].as_str().unwrap().len() > 20);
+    assert_eq!(t.emulator.stats().token_requests, 1);
+}
+
+#[test]
+fn demo_sends_through_the_c_abi_and_says_it_used_the_emulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = graphmail()
+        // Real-tenant settings in the environment must not be picked up by the demo.
+        .env("AZURE_TENANT_ID", "real-tenant.example")
+        .env("AZURE_CLIENT_SECRET", "real-secret")
+        .args(["demo", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("LOCAL Graph emulator"), "{stdout}");
+    assert!(stdout.contains("graph_send_mail"), "{stdout}");
+    let eml_line = stdout.lines().find(|l| l.contains("Rendered message:")).unwrap();
+    let eml = eml_line.split("Rendered message:").nth(1).unwrap().trim();
+    let eml = std::fs::read_to_string(eml).unwrap();
+    assert!(eml.contains("demo-report.csv"), "attachment in the stored message");
+    assert!(eml.contains("Nightly jobs"));
+}
+
+#[test]
+fn emulator_command_serves_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = graphmail()
+        .args(["emulator", "--port", "0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--mailbox", "robot@contoso.test"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_string();
+    assert!(url.starts_with("https://127.0.0.1:"), "{first}");
+    let mut env = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("export ") {
+            let (k, v) = rest.split_once('=').unwrap();
+            env.push((k.to_string(), v.split_whitespace().next().unwrap_or("").to_string()));
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    assert!(env.iter().any(|(k, _)| k == "GRAPHMAIL_CA_FILE"), "{env:?}");
+    let out = graphmail()
+        .envs(env)
+        .args(["send", "--from", "robot@contoso.test", "--to", "a@fabrikam.test", "--subject", "via CLI emulator"])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let stored = std::fs::read_dir(dir.path().join("messages")).unwrap().count();
+    assert_eq!(stored, 2, "one .json and one .eml");
+}
