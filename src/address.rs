@@ -74,7 +74,11 @@ fn parse_display_name(raw: &str) -> Result<Option<String>, AddressError> {
         let mut chars = inner.chars();
         while let Some(c) = chars.next() {
             match c {
-                '\\' => out.push(chars.next().ok_or(AddressError("its quoted name ends in a backslash"))?),
+                '\\' => out.push(
+                    chars
+                        .next()
+                        .ok_or(AddressError("its quoted name ends in a backslash"))?,
+                ),
                 '"' => return Err(AddressError("its display name has an unescaped quote")),
                 c => out.push(c),
             }
@@ -148,7 +152,9 @@ fn validate_address(addr: &str) -> Result<(), AddressError> {
         return Err(AddressError("it must contain exactly one '@'"));
     };
     if local.is_empty() || local.chars().count() > 64 {
-        return Err(AddressError("the part before '@' must be 1 to 64 characters"));
+        return Err(AddressError(
+            "the part before '@' must be 1 to 64 characters",
+        ));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(AddressError("the part before '@' has a misplaced dot"));
@@ -163,7 +169,9 @@ fn validate_address(addr: &str) -> Result<(), AddressError> {
     }
     let labels: Vec<&str> = domain.split('.').collect();
     if labels.len() < 2 {
-        return Err(AddressError("the domain must have at least one dot (e.g. contoso.com)"));
+        return Err(AddressError(
+            "the domain must have at least one dot (e.g. contoso.com)",
+        ));
     }
     for label in labels {
         if label.is_empty() || label.chars().count() > 63 {
@@ -173,7 +181,9 @@ fn validate_address(addr: &str) -> Result<(), AddressError> {
             return Err(AddressError("a domain label starts or ends with '-'"));
         }
         if !label.chars().all(|c| c.is_alphanumeric() || c == '-') {
-            return Err(AddressError("the domain contains a character that is not allowed"));
+            return Err(AddressError(
+                "the domain contains a character that is not allowed",
+            ));
         }
     }
     Ok(())
@@ -238,7 +248,10 @@ mod tests {
             "Name user@contoso.com>",
             "\"Name <a@b.com>",
         ] {
-            assert!(Mailbox::parse_list(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                Mailbox::parse_list(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

@@ -80,7 +80,10 @@ impl Client {
             http: &self.inner.http,
             scope: &self.inner.config.scope,
         };
-        self.inner.tokens.get(self.inner.credential.as_ref(), request).await
+        self.inner
+            .tokens
+            .get(self.inner.credential.as_ref(), request)
+            .await
     }
 
     /// Validates `message`, then sends it with `POST /users/{from}/sendMail`. Invalid input is
@@ -96,7 +99,12 @@ impl Client {
             let msg = msg.clone();
             tokio::task::spawn_blocking(move || prepare_send_mail(&msg))
                 .await
-                .map_err(|_| Error::new(ErrorCode::Internal, "Preparing the message failed unexpectedly."))??
+                .map_err(|_| {
+                    Error::new(
+                        ErrorCode::Internal,
+                        "Preparing the message failed unexpectedly.",
+                    )
+                })??
         };
         let token = self.acquire_token().await?;
         let config = &self.inner.config;

@@ -272,7 +272,9 @@ impl ClientConfig {
             lookup(name).ok_or_else(|| {
                 Error::new(
                     ErrorCode::MissingSetting,
-                    format!("No configuration was given and {name} is not set: set it to the {what}."),
+                    format!(
+                        "No configuration was given and {name} is not set: set it to the {what}."
+                    ),
                 )
                 .with_field(name.to_string())
             })
@@ -339,7 +341,10 @@ impl ClientConfig {
     }
     /// The token endpoint URL: `{authority}/{tenant}/oauth2/v2.0/token`.
     pub fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.authority_host, self.tenant_id)
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_host, self.tenant_id
+        )
     }
     /// The extra trusted CA file, if any.
     pub fn ca_certificate_path(&self) -> Option<&std::path::Path> {
@@ -446,11 +451,10 @@ impl ClientConfigBuilder {
         };
         if let Some(p) = &self.ca_certificate_path {
             if p.as_os_str().is_empty() {
-                return Err(Error::new(
-                    ErrorCode::InvalidConfig,
-                    "'caCertificatePath' is empty.",
-                )
-                .with_field("caCertificatePath"));
+                return Err(
+                    Error::new(ErrorCode::InvalidConfig, "'caCertificatePath' is empty.")
+                        .with_field("caCertificatePath"),
+                );
             }
         }
         if let ProxySetting::Url(u) = &self.proxy {
@@ -603,10 +607,26 @@ mod tests {
     #[test]
     fn cloud_picks_hosts_and_scope_together() {
         for (cloud, login, graph) in [
-            (Cloud::Global, "https://login.microsoftonline.com", "https://graph.microsoft.com"),
-            (Cloud::USGov, "https://login.microsoftonline.us", "https://graph.microsoft.us"),
-            (Cloud::USGovDoD, "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
-            (Cloud::China, "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+            (
+                Cloud::Global,
+                "https://login.microsoftonline.com",
+                "https://graph.microsoft.com",
+            ),
+            (
+                Cloud::USGov,
+                "https://login.microsoftonline.us",
+                "https://graph.microsoft.us",
+            ),
+            (
+                Cloud::USGovDoD,
+                "https://login.microsoftonline.us",
+                "https://dod-graph.microsoft.us",
+            ),
+            (
+                Cloud::China,
+                "https://login.chinacloudapi.cn",
+                "https://microsoftgraph.chinacloudapi.cn",
+            ),
         ] {
             let c = base().cloud(cloud).build().unwrap();
             assert_eq!(c.authority_host(), login);
@@ -633,7 +653,10 @@ mod tests {
             c.token_url(),
             "https://127.0.0.1:8443/contoso.onmicrosoft.com/oauth2/v2.0/token"
         );
-        let e = base().graph_endpoint("http://graph.microsoft.com").build().unwrap_err();
+        let e = base()
+            .graph_endpoint("http://graph.microsoft.com")
+            .build()
+            .unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidConfig);
         assert!(e.message().contains("https://"));
     }
@@ -650,8 +673,10 @@ mod tests {
         assert_eq!(c.timeout(), Duration::from_secs(5));
         assert_eq!(c.connect_timeout(), Duration::from_millis(2500));
         assert!(matches!(c.proxy, ProxySetting::Url(_)));
-        let e = ClientConfig::from_json(r#"{"tenantId":"t","clientId":"c","clientSecret":"s","tennantId":"x"}"#)
-            .unwrap_err();
+        let e = ClientConfig::from_json(
+            r#"{"tenantId":"t","clientId":"c","clientSecret":"s","tennantId":"x"}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidConfig);
         assert_eq!(e.field(), Some("tennantId"));
     }
@@ -691,7 +716,10 @@ mod tests {
         assert_eq!(c.tenant_id(), "tid");
         assert_eq!(c.authority_host(), "https://login.microsoftonline.us");
         assert_eq!(c.graph_endpoint(), "https://graph.microsoft.us");
-        assert_eq!(c.ca_certificate_path().unwrap().to_str(), Some("/etc/ca.pem"));
+        assert_eq!(
+            c.ca_certificate_path().unwrap().to_str(),
+            Some("/etc/ca.pem")
+        );
         let e = ClientConfig::from_lookup(|_| None).unwrap_err();
         assert_eq!(e.code(), ErrorCode::MissingSetting);
         assert!(e.message().contains("AZURE_TENANT_ID"));

@@ -46,7 +46,9 @@ fn read_extra_roots(path: &std::path::Path) -> Result<Vec<CertificateDer<'static
     if certs.is_empty() {
         return Err(Error::new(
             ErrorCode::InvalidConfig,
-            format!("The CA certificate file '{shown}' (caCertificatePath) holds no PEM certificate."),
+            format!(
+                "The CA certificate file '{shown}' (caCertificatePath) holds no PEM certificate."
+            ),
         )
         .with_field("caCertificatePath"));
     }
@@ -101,16 +103,19 @@ pub(crate) fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client
         ProxySetting::Url(url) => {
             let proxy = reqwest::Proxy::all(url.expose())
                 .map_err(|_| {
-                    Error::new(ErrorCode::InvalidConfig, "'proxy' is not a valid proxy URL.")
-                        .with_field("proxy")
+                    Error::new(
+                        ErrorCode::InvalidConfig,
+                        "'proxy' is not a valid proxy URL.",
+                    )
+                    .with_field("proxy")
                 })?
                 .no_proxy(reqwest::NoProxy::from_env());
             builder.proxy(proxy)
         }
     };
-    builder
-        .build()
-        .map_err(|e| Error::new(ErrorCode::Internal, "The HTTP client could not be created.").with_source(e))
+    builder.build().map_err(|e| {
+        Error::new(ErrorCode::Internal, "The HTTP client could not be created.").with_source(e)
+    })
 }
 
 /// Finds a rustls error anywhere in an error's source chain.
@@ -170,7 +175,11 @@ pub(crate) fn classify(err: reqwest::Error, what: &str, host: &str) -> Error {
         )
         .with_source(err);
     }
-    let proxy_hint = if chain_mentions(&err, "proxy") { " (through the configured proxy)" } else { "" };
+    let proxy_hint = if chain_mentions(&err, "proxy") {
+        " (through the configured proxy)"
+    } else {
+        ""
+    };
     Error::new(
         ErrorCode::ConnectionFailed,
         format!("{what} to {host} failed: the connection could not be made or was broken{proxy_hint}. Check the host name, the network and any proxy (HTTPS_PROXY / NO_PROXY)."),

@@ -274,9 +274,8 @@ impl Message {
             )
             .with_field("from"));
         }
-        let from = Mailbox::parse(&self.from).map_err(|e| {
-            address_error("from", &self.from, e.0)
-        })?;
+        let from =
+            Mailbox::parse(&self.from).map_err(|e| address_error("from", &self.from, e.0))?;
         let to = parse_addresses("to", &self.to)?;
         let bcc = parse_addresses("bcc", &self.bcc)?;
         let cc = parse_addresses("cc", &self.cc)?;
@@ -365,8 +364,11 @@ impl AttachmentFile {
         let field = format!("attachments[{index}]");
         let shown = path.display().to_string();
         if shown.trim().is_empty() {
-            return Err(Error::new(ErrorCode::AttachmentNotFound, "An attachment path is empty.")
-                .with_field(field));
+            return Err(Error::new(
+                ErrorCode::AttachmentNotFound,
+                "An attachment path is empty.",
+            )
+            .with_field(field));
         }
         let meta = std::fs::metadata(path).map_err(|e| {
             let code = if e.kind() == std::io::ErrorKind::NotFound {
@@ -489,7 +491,9 @@ fn validate_headers(headers: &[(String, String)]) -> Result<Vec<(String, String)
         if value.chars().any(|c| c.is_control() && c != '\t') {
             return Err(Error::new(
                 ErrorCode::InvalidHeader,
-                format!("The value of header '{shown}' contains a line break or control character."),
+                format!(
+                    "The value of header '{shown}' contains a line break or control character."
+                ),
             )
             .with_field(field));
         }
@@ -579,7 +583,10 @@ mod tests {
         assert_eq!(m.priority, Priority::High);
         assert_eq!(
             m.delivery_notification,
-            vec![DeliveryNotification::OnSuccess, DeliveryNotification::OnFailure]
+            vec![
+                DeliveryNotification::OnSuccess,
+                DeliveryNotification::OnFailure
+            ]
         );
         assert!(!m.save_to_sent_items);
         let v = m.validate().unwrap();
@@ -592,13 +599,26 @@ mod tests {
 
     #[test]
     fn bad_inputs_have_specific_codes() {
-        let cases: Vec<(Box<dyn Fn(&mut Message)>, ErrorCode)> = vec![
+        type Mutation = Box<dyn Fn(&mut Message)>;
+        let cases: Vec<(Mutation, ErrorCode)> = vec![
             (Box::new(|m| m.from.clear()), ErrorCode::MissingFrom),
-            (Box::new(|m| m.from = "not an address".into()), ErrorCode::InvalidAddress),
+            (
+                Box::new(|m| m.from = "not an address".into()),
+                ErrorCode::InvalidAddress,
+            ),
             (Box::new(|m| m.to.clear()), ErrorCode::MissingRecipient),
-            (Box::new(|m| m.to = vec!["x@".into()]), ErrorCode::InvalidAddress),
-            (Box::new(|m| m.headers = vec![("Subject".into(), "x".into())]), ErrorCode::InvalidHeader),
-            (Box::new(|m| m.headers = vec![("X-A".into(), "a\r\nBcc: x".into())]), ErrorCode::InvalidHeader),
+            (
+                Box::new(|m| m.to = vec!["x@".into()]),
+                ErrorCode::InvalidAddress,
+            ),
+            (
+                Box::new(|m| m.headers = vec![("Subject".into(), "x".into())]),
+                ErrorCode::InvalidHeader,
+            ),
+            (
+                Box::new(|m| m.headers = vec![("X-A".into(), "a\r\nBcc: x".into())]),
+                ErrorCode::InvalidHeader,
+            ),
             (
                 Box::new(|m| m.headers = (0..6).map(|i| (format!("X-H{i}"), "v".into())).collect()),
                 ErrorCode::TooManyHeaders,
@@ -607,8 +627,14 @@ mod tests {
                 Box::new(|m| m.to = (0..501).map(|i| format!("u{i}@contoso.com")).collect()),
                 ErrorCode::TooManyRecipients,
             ),
-            (Box::new(|m| m.attachments = vec!["/no/such/file.pdf".into()]), ErrorCode::AttachmentNotFound),
-            (Box::new(|m| m.attachments = vec!["src".into()]), ErrorCode::AttachmentNotFound),
+            (
+                Box::new(|m| m.attachments = vec!["/no/such/file.pdf".into()]),
+                ErrorCode::AttachmentNotFound,
+            ),
+            (
+                Box::new(|m| m.attachments = vec!["src".into()]),
+                ErrorCode::AttachmentNotFound,
+            ),
         ];
         for (mutate, code) in cases {
             let mut m = minimal();
@@ -624,7 +650,10 @@ mod tests {
             (r#"{"to": 5}"#, ErrorCode::InvalidMessage),
             (r#"{"too": "a@b.com"}"#, ErrorCode::InvalidMessage),
             (r#"{"priority": "urgent"}"#, ErrorCode::InvalidPriority),
-            (r#"{"deliveryNotificationOption": "Always"}"#, ErrorCode::InvalidDeliveryNotificationOption),
+            (
+                r#"{"deliveryNotificationOption": "Always"}"#,
+                ErrorCode::InvalidDeliveryNotificationOption,
+            ),
             (r#"{"headers": {"X-A": 1}}"#, ErrorCode::InvalidHeader),
             (r#"{"from": "#, ErrorCode::InvalidJson),
         ] {

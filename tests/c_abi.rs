@@ -16,12 +16,27 @@ fn library_dir() -> PathBuf {
 
 fn compile(source: &Path, out: &Path) {
     let lib_dir = library_dir();
-    let lib = lib_dir.join(format!("{}graphmail{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
-    assert!(lib.exists(), "the cdylib {} must be built (cargo test builds it)", lib.display());
+    let lib = lib_dir.join(format!(
+        "{}graphmail{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(
+        lib.exists(),
+        "the cdylib {} must be built (cargo test builds it)",
+        lib.display()
+    );
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     let output = Command::new(&cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-D_POSIX_C_SOURCE=200809L"])
+        .args([
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-D_POSIX_C_SOURCE=200809L",
+        ])
         .arg("-I")
         .arg(&include)
         .arg(source)
@@ -31,7 +46,9 @@ fn compile(source: &Path, out: &Path) {
         .args(["-lgraphmail", "-lpthread", "-o"])
         .arg(out)
         .output()
-        .unwrap_or_else(|e| panic!("a C compiler ({cc}) is required (the test command installs gcc): {e}"));
+        .unwrap_or_else(|e| {
+            panic!("a C compiler ({cc}) is required (the test command installs gcc): {e}")
+        });
     assert!(
         output.status.success(),
         "C compile failed:\n{}",
@@ -43,7 +60,10 @@ fn compile(source: &Path, out: &Path) {
 fn a_c_program_sends_through_the_emulator() {
     let t = TestEmulator::start();
     let exe = t.dir.path().join("send_mail");
-    compile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/send_mail.c"), &exe);
+    compile(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/send_mail.c"),
+        &exe,
+    );
     let attachment = t.file("from-c.txt", b"attached by a C program");
     let output = Command::new(&exe)
         .arg(t.config().to_string())
@@ -54,7 +74,10 @@ fn a_c_program_sends_through_the_emulator() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "C program failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "C program failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains(" 0 failed"), "{stdout}");
     let messages = t.emulator.messages();
     assert_eq!(messages.len(), 21, "1 message + 4 threads x 5");

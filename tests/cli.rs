@@ -25,7 +25,10 @@ fn with_emulator(t: &TestEmulator) -> Command {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -34,10 +37,36 @@ fn send_delivers_with_every_flag() {
     let att = t.file("notes.txt", b"hello");
     let body = t.file("body.html", "<p>Body from file ✓</p>".as_bytes());
     let out = with_emulator(&t)
-        .args(["send", "--from", "Reports <reports@contoso.test>", "--to", "a@fabrikam.test,b@fabrikam.test"])
-        .args(["--cc", "c@fabrikam.test", "--bcc", "d@fabrikam.test", "--reply-to", "r@contoso.test"])
-        .args(["--subject", "CLI test", "--html", "--priority", "Low", "--header", "X-Run: 7"])
-        .args(["--no-save-to-sent-items", "--delivery-notification-option", "OnSuccess", "--json"])
+        .args([
+            "send",
+            "--from",
+            "Reports <reports@contoso.test>",
+            "--to",
+            "a@fabrikam.test,b@fabrikam.test",
+        ])
+        .args([
+            "--cc",
+            "c@fabrikam.test",
+            "--bcc",
+            "d@fabrikam.test",
+            "--reply-to",
+            "r@contoso.test",
+        ])
+        .args([
+            "--subject",
+            "CLI test",
+            "--html",
+            "--priority",
+            "Low",
+            "--header",
+            "X-Run: 7",
+        ])
+        .args([
+            "--no-save-to-sent-items",
+            "--delivery-notification-option",
+            "OnSuccess",
+            "--json",
+        ])
         .arg("--body-file")
         .arg(&body)
         .arg("--attach")
@@ -74,27 +103,78 @@ fn exit_codes_follow_sysexits() {
     assert_eq!(run(&["send", "--to", "a@fabrikam.test"]).0, 64);
     assert_eq!(run(&["frobnicate"]).0, 64);
     // 65: bad data.
-    let (code, err) = run(&["send", "--from", "alerts@contoso.test", "--to", "not-an-address"]);
+    let (code, err) = run(&[
+        "send",
+        "--from",
+        "alerts@contoso.test",
+        "--to",
+        "not-an-address",
+    ]);
     assert_eq!(code, 65);
     assert!(err.contains("InvalidAddress"), "{err}");
-    assert_eq!(run(&["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test", "--header", "Subject: x"]).0, 65);
+    assert_eq!(
+        run(&[
+            "send",
+            "--from",
+            "alerts@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+            "--header",
+            "Subject: x"
+        ])
+        .0,
+        65
+    );
     // 66: missing input.
-    let (code, err) = run(&["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test", "--attach", "/nope/missing.pdf"]);
+    let (code, err) = run(&[
+        "send",
+        "--from",
+        "alerts@contoso.test",
+        "--to",
+        "a@fabrikam.test",
+        "--attach",
+        "/nope/missing.pdf",
+    ]);
     assert_eq!(code, 66);
     assert!(err.contains("/nope/missing.pdf"), "{err}");
-    assert_eq!(t.emulator.stats().requests, 0, "bad input never reaches the emulator");
+    assert_eq!(
+        t.emulator.stats().requests,
+        0,
+        "bad input never reaches the emulator"
+    );
     // 67: unknown sender mailbox.
-    let (code, err) = run(&["send", "--from", "ghost@contoso.test", "--to", "a@fabrikam.test"]);
+    let (code, err) = run(&[
+        "send",
+        "--from",
+        "ghost@contoso.test",
+        "--to",
+        "a@fabrikam.test",
+    ]);
     assert_eq!(code, 67);
     assert!(err.contains("request-id"), "{err}");
     // 78: no configuration at all.
-    let out = graphmail().args(["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test"]).output().unwrap();
+    let out = graphmail()
+        .args([
+            "send",
+            "--from",
+            "alerts@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(78));
     assert!(text(&out).1.contains("AZURE_TENANT_ID"));
     // 77: wrong secret; the secret is not printed.
     let out = with_emulator(&t)
         .env("AZURE_CLIENT_SECRET", "not-the-right-one-123")
-        .args(["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test"])
+        .args([
+            "send",
+            "--from",
+            "alerts@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+        ])
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -102,11 +182,24 @@ fn exit_codes_follow_sysexits() {
     assert!(stderr.contains("InvalidClientSecret"));
     assert!(!stdout.contains("not-the-right-one-123") && !stderr.contains("not-the-right-one-123"));
     // 69: nothing listening.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let out = with_emulator(&t)
-        .env("GRAPHMAIL_GRAPH_ENDPOINT", format!("https://127.0.0.1:{port}"))
+        .env(
+            "GRAPHMAIL_GRAPH_ENDPOINT",
+            format!("https://127.0.0.1:{port}"),
+        )
         .env("AZURE_AUTHORITY_HOST", format!("https://127.0.0.1:{port}"))
-        .args(["send", "--from", "alerts@contoso.test", "--to", "a@fabrikam.test"])
+        .args([
+            "send",
+            "--from",
+            "alerts@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(69));
@@ -116,7 +209,12 @@ fn exit_codes_follow_sysexits() {
 fn token_prints_token_json_and_config_files_work() {
     let t = TestEmulator::start();
     let config = t.file("graphmail.json", t.config().to_string().as_bytes());
-    let out = graphmail().arg("token").arg("--config").arg(&config).output().unwrap();
+    let out = graphmail()
+        .arg("token")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let tok: Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -140,10 +238,16 @@ fn demo_sends_through_the_c_abi_and_says_it_used_the_emulator() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("LOCAL Graph emulator"), "{stdout}");
     assert!(stdout.contains("graph_send_mail"), "{stdout}");
-    let eml_line = stdout.lines().find(|l| l.contains("Rendered message:")).unwrap();
+    let eml_line = stdout
+        .lines()
+        .find(|l| l.contains("Rendered message:"))
+        .unwrap();
     let eml = eml_line.split("Rendered message:").nth(1).unwrap().trim();
     let eml = std::fs::read_to_string(eml).unwrap();
-    assert!(eml.contains("demo-report.csv"), "attachment in the stored message");
+    assert!(
+        eml.contains("demo-report.csv"),
+        "attachment in the stored message"
+    );
     assert!(eml.contains("Nightly jobs"));
 }
 
@@ -167,7 +271,10 @@ fn emulator_command_serves_until_stopped() {
         let line = line.unwrap();
         if let Some(rest) = line.trim().strip_prefix("export ") {
             let (k, v) = rest.split_once('=').unwrap();
-            env.push((k.to_string(), v.split_whitespace().next().unwrap_or("").to_string()));
+            env.push((
+                k.to_string(),
+                v.split_whitespace().next().unwrap_or("").to_string(),
+            ));
         }
         if line.contains("Ctrl-C") {
             break;
@@ -176,12 +283,22 @@ fn emulator_command_serves_until_stopped() {
     assert!(env.iter().any(|(k, _)| k == "GRAPHMAIL_CA_FILE"), "{env:?}");
     let out = graphmail()
         .envs(env)
-        .args(["send", "--from", "robot@contoso.test", "--to", "a@fabrikam.test", "--subject", "via CLI emulator"])
+        .args([
+            "send",
+            "--from",
+            "robot@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+            "--subject",
+            "via CLI emulator",
+        ])
         .output()
         .unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
-    let stored = std::fs::read_dir(dir.path().join("messages")).unwrap().count();
+    let stored = std::fs::read_dir(dir.path().join("messages"))
+        .unwrap()
+        .count();
     assert_eq!(stored, 2, "one .json and one .eml");
 }

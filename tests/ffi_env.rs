@@ -14,7 +14,8 @@ fn null_config_reads_the_environment() {
         std::env::set_var(k, v);
     }
     let client = FfiClient::new_raw(None).expect("client from environment");
-    let (status, r) = client.send(&json!({"from": "alerts@contoso.test", "to": "ops@fabrikam.test"}));
+    let (status, r) =
+        client.send(&json!({"from": "alerts@contoso.test", "to": "ops@fabrikam.test"}));
     assert_eq!(status, graph_status::Ok, "{r}");
     assert_eq!(t.emulator.messages().len(), 1);
     let client = FfiClient::new_raw(Some(b"  ")).expect("empty config reads the environment too");

@@ -35,10 +35,20 @@ fn a_full_message_arrives_as_sent() {
     assert_eq!(result["status"], "sent");
     assert_eq!(result["httpStatus"], 202);
     assert!(result["requestId"].as_str().is_some_and(|s| !s.is_empty()));
-    assert_eq!(result["to"], json!(["ops@fabrikam.test", "dev@fabrikam.test", "jane@fabrikam.test"]));
+    assert_eq!(
+        result["to"],
+        json!([
+            "ops@fabrikam.test",
+            "dev@fabrikam.test",
+            "jane@fabrikam.test"
+        ])
+    );
     assert_eq!(result["attachments"][0]["contentType"], "application/pdf");
     assert_eq!(result["attachments"][1]["contentType"], "text/csv");
-    assert_eq!(result["warnings"][0]["code"], "DeliveryNotificationOptionUnsupported");
+    assert_eq!(
+        result["warnings"][0]["code"],
+        "DeliveryNotificationOptionUnsupported"
+    );
 
     let stored = t.emulator.messages();
     assert_eq!(stored.len(), 1);
@@ -48,11 +58,23 @@ fn a_full_message_arrives_as_sent() {
     assert_valid_send_mail(&m.request);
     let msg = &m.request["message"];
     assert_eq!(msg["subject"], "Nightly report ✓");
-    assert_eq!(msg["body"], json!({"contentType": "html", "content": "<h1>Done</h1>"}));
-    assert_eq!(msg["from"]["emailAddress"], json!({"address": "alerts@contoso.test", "name": "Alerts Team"}));
+    assert_eq!(
+        msg["body"],
+        json!({"contentType": "html", "content": "<h1>Done</h1>"})
+    );
+    assert_eq!(
+        msg["from"]["emailAddress"],
+        json!({"address": "alerts@contoso.test", "name": "Alerts Team"})
+    );
     assert_eq!(msg["toRecipients"][2]["emailAddress"]["name"], "Doe, Jane");
-    assert_eq!(msg["ccRecipients"][0]["emailAddress"]["address"], "cc@fabrikam.test");
-    assert_eq!(msg["bccRecipients"][0]["emailAddress"]["address"], "hidden@fabrikam.test");
+    assert_eq!(
+        msg["ccRecipients"][0]["emailAddress"]["address"],
+        "cc@fabrikam.test"
+    );
+    assert_eq!(
+        msg["bccRecipients"][0]["emailAddress"]["address"],
+        "hidden@fabrikam.test"
+    );
     assert_eq!(msg["replyTo"][0]["emailAddress"]["name"], "Helpdesk");
     assert_eq!(msg["importance"], "high");
     assert_eq!(msg["isDeliveryReceiptRequested"], true);
@@ -64,7 +86,10 @@ fn a_full_message_arrives_as_sent() {
         .decode(att["contentBytes"].as_str().unwrap())
         .unwrap();
     assert_eq!(bytes, b"%PDF-1.4 fake report");
-    assert!(m.request.get("saveToSentItems").is_none(), "only sent when false");
+    assert!(
+        m.request.get("saveToSentItems").is_none(),
+        "only sent when false"
+    );
     assert!(m.eml_path.exists() && m.json_path.exists());
 }
 
@@ -131,7 +156,8 @@ fn a_token_near_expiry_is_refreshed() {
     let t = TestEmulator::start_with(|c| c.with_token_lifetime(Duration::from_secs(240)));
     let client = FfiClient::new(&t.config());
     for _ in 0..3 {
-        let (status, r) = client.send(&json!({"from": "alerts@contoso.test", "to": "o@fabrikam.test"}));
+        let (status, r) =
+            client.send(&json!({"from": "alerts@contoso.test", "to": "o@fabrikam.test"}));
         assert_eq!(status, graph_status::Ok, "{r}");
     }
     assert_eq!(t.emulator.stats().token_requests, 3);
@@ -139,7 +165,12 @@ fn a_token_near_expiry_is_refreshed() {
     let t = TestEmulator::start_with(|c| c.with_token_lifetime(Duration::from_secs(360)));
     let client = FfiClient::new(&t.config());
     for _ in 0..3 {
-        assert_eq!(client.send(&json!({"from": "alerts@contoso.test", "to": "o@fabrikam.test"})).0, graph_status::Ok);
+        assert_eq!(
+            client
+                .send(&json!({"from": "alerts@contoso.test", "to": "o@fabrikam.test"}))
+                .0,
+            graph_status::Ok
+        );
     }
     assert_eq!(t.emulator.stats().token_requests, 1);
 }
@@ -168,7 +199,10 @@ fn unknown_sender_mailbox_is_a_graph_error_with_request_id() {
     assert_eq!(e["httpStatus"], 404);
     assert_eq!(e["graphCode"], "ErrorInvalidUser");
     assert!(e["requestId"].as_str().is_some_and(|s| !s.is_empty()));
-    assert!(e["message"].as_str().unwrap().contains("nobody@contoso.test"));
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("nobody@contoso.test"));
     assert!(t.emulator.messages().is_empty());
 }
 
@@ -185,8 +219,15 @@ fn wrong_secret_is_an_auth_error_that_says_what_to_fix() {
     assert_eq!(e["graphCode"], "invalid_client");
     assert!(e["requestId"].as_str().is_some());
     assert!(e["message"].as_str().unwrap().contains("AADSTS7000215"));
-    assert!(!r.1.to_string().contains("wrong-secret-value-XYZ"), "the secret never appears in errors");
-    assert_eq!(t.emulator.stats().graph_requests, 0, "no Graph call without a token");
+    assert!(
+        !r.1.to_string().contains("wrong-secret-value-XYZ"),
+        "the secret never appears in errors"
+    );
+    assert_eq!(
+        t.emulator.stats().graph_requests,
+        0,
+        "no Graph call without a token"
+    );
 }
 
 #[test]

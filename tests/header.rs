@@ -24,7 +24,9 @@ fn committed_header_is_up_to_date() {
 #[test]
 fn versions_agree() {
     let version = env!("CARGO_PKG_VERSION");
-    let from_c = unsafe { CStr::from_ptr(graphmail::ffi::graph_version()) }.to_str().unwrap();
+    let from_c = unsafe { CStr::from_ptr(graphmail::ffi::graph_version()) }
+        .to_str()
+        .unwrap();
     assert_eq!(from_c, version);
     assert_eq!(graphmail::VERSION, version);
     assert!(

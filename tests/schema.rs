@@ -29,24 +29,53 @@ fn every_message_shape_validates() {
     };
     let variants = vec![
         base.clone(),
-        Message { subject: Some("s".into()), body: Some("b".into()), ..base.clone() },
-        Message { body: Some("<b>x</b>".into()), body_as_html: true, ..base.clone() },
-        Message { priority: Priority::Low, ..base.clone() },
-        Message { priority: Priority::High, ..base.clone() },
-        Message { delivery_notification: vec![DeliveryNotification::OnSuccess], ..base.clone() },
-        Message { save_to_sent_items: false, ..base.clone() },
+        Message {
+            subject: Some("s".into()),
+            body: Some("b".into()),
+            ..base.clone()
+        },
+        Message {
+            body: Some("<b>x</b>".into()),
+            body_as_html: true,
+            ..base.clone()
+        },
+        Message {
+            priority: Priority::Low,
+            ..base.clone()
+        },
+        Message {
+            priority: Priority::High,
+            ..base.clone()
+        },
+        Message {
+            delivery_notification: vec![DeliveryNotification::OnSuccess],
+            ..base.clone()
+        },
+        Message {
+            save_to_sent_items: false,
+            ..base.clone()
+        },
         Message {
             from: "\"Ops, Night\" <ops@contoso.com>".into(),
             to: vec!["A <a@x.com>, b@y.com".into()],
             cc: vec!["c@z.com".into()],
             bcc: vec!["d@z.com".into()],
             reply_to: vec!["R <r@x.com>".into()],
-            headers: (0..5).map(|i| (format!("X-H{i}"), format!("v{i}"))).collect(),
+            headers: (0..5)
+                .map(|i| (format!("X-H{i}"), format!("v{i}")))
+                .collect(),
             attachments: vec![png, empty],
             ..base.clone()
         },
-        Message { to: vec![], bcc: vec!["only-bcc@x.com".into()], ..base.clone() },
-        Message { subject: Some("Ünïcødé ✓ 日本".into()), ..base },
+        Message {
+            to: vec![],
+            bcc: vec!["only-bcc@x.com".into()],
+            ..base.clone()
+        },
+        Message {
+            subject: Some("Ünïcødé ✓ 日本".into()),
+            ..base
+        },
     ];
     for m in &variants {
         assert_valid_send_mail(&body_of(m));
@@ -59,7 +88,8 @@ fn the_validator_catches_mistakes() {
     let v = schema_validator("microsoft.graph.user.sendMail.requestBody");
     let bad_member: Value = serde_json::json!({"message": {"toRecipient": []}});
     assert!(!v.is_valid(&bad_member));
-    let bad_attachment: Value = serde_json::json!({"message": {"attachments": [{"name": "a", "contentBytes": "AA=="}]}});
+    let bad_attachment: Value =
+        serde_json::json!({"message": {"attachments": [{"name": "a", "contentBytes": "AA=="}]}});
     assert!(!v.is_valid(&bad_attachment));
     let bad_enum: Value = serde_json::json!({"message": {"importance": "urgent"}});
     assert!(!v.is_valid(&bad_enum));
@@ -71,10 +101,16 @@ fn schema_copy_matches_the_shared_official_schema() {
     let ours = std::fs::read(root.join("schema/graph-v1.0-mail-subset.json")).unwrap();
     let shared = root.join("../shared/graph-schema/graph-v1.0-mail-subset.json");
     match std::fs::read(&shared) {
-        Ok(official) => assert!(ours == official, "schema/ differs from shared/graph-schema/: copy it again"),
+        Ok(official) => assert!(
+            ours == official,
+            "schema/ differs from shared/graph-schema/: copy it again"
+        ),
         // CI always has shared/ beside the clone; a user's standalone clone may not.
         Err(_) if std::env::var_os("CI").is_none() => {
-            eprintln!("note: {} not found; comparison needs the shared/ folder (CI has it)", shared.display())
+            eprintln!(
+                "note: {} not found; comparison needs the shared/ folder (CI has it)",
+                shared.display()
+            )
         }
         Err(e) => panic!("CI must have {}: {e}", shared.display()),
     }

@@ -23,7 +23,11 @@ impl Drop for KillOnDrop {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -35,7 +39,10 @@ fn a_tls_1_1_only_server_is_refused_with_the_tls_message() {
     let server = ca
         .issue_server_certificate(&["localhost"], &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
         .unwrap();
-    let (cert, key) = (dir.path().join("server.pem"), dir.path().join("server-key.pem"));
+    let (cert, key) = (
+        dir.path().join("server.pem"),
+        dir.path().join("server-key.pem"),
+    );
     server.write_pem_files(&cert, &key).unwrap();
 
     let port = free_port();
@@ -43,7 +50,13 @@ fn a_tls_1_1_only_server_is_refused_with_the_tls_message() {
     let child = Command::new("openssl")
         .args(["s_server", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-quiet", "-cert"])
+        .args([
+            "-tls1_1",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+            "-quiet",
+            "-cert",
+        ])
         .arg(&cert)
         .arg("-key")
         .arg(&key)
@@ -57,7 +70,13 @@ fn a_tls_1_1_only_server_is_refused_with_the_tls_message() {
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.0.try_wait() {
             let mut err = String::new();
-            child.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             panic!("openssl s_server exited ({status}): {err}");
         }
         assert!(Instant::now() < deadline, "openssl s_server did not start");
@@ -72,7 +91,14 @@ fn a_tls_1_1_only_server_is_refused_with_the_tls_message() {
     }));
     let r = client.token();
     assert_error(&r, graph_status::Tls, "TlsVersionUnsupported");
-    assert!(r.1["error"]["message"].as_str().unwrap().contains("TLS 1.2"), "{}", r.1);
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("TLS 1.2"),
+        "{}",
+        r.1
+    );
 }
 
 #[test]
@@ -84,8 +110,15 @@ fn a_certificate_from_an_untrusted_ca_is_refused() {
     let client = FfiClient::new(&config);
     let r = client.send(&json!({"from": "alerts@contoso.test", "to": "ops@fabrikam.test"}));
     assert_error(&r, graph_status::Tls, "TlsCertificateInvalid");
-    assert!(r.1["error"]["message"].as_str().unwrap().contains("caCertificatePath"));
-    assert_eq!(other.emulator.stats().requests, 0, "no HTTP request over an untrusted connection");
+    assert!(r.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("caCertificatePath"));
+    assert_eq!(
+        other.emulator.stats().requests,
+        0,
+        "no HTTP request over an untrusted connection"
+    );
     // Without the extra CA, the system roots do not trust the emulator either.
     let mut config = other.config();
     config.as_object_mut().unwrap().remove("caCertificatePath");

@@ -1,1 +1,57 @@
-pub fn placeholder() {}
+//! A local emulator of the parts of Microsoft Graph and the Microsoft identity platform that
+//! GraphMail uses, for tests and demos without a Microsoft 365 tenant.
+//!
+//! It serves HTTPS (TLS 1.2/1.3, HTTP/2 and HTTP/1.1) with a certificate from its own local
+//! CA, and emulates:
+//!
+//! - the v2.0 token endpoint `POST /{tenant}/oauth2/v2.0/token` (client credentials with a
+//!   client secret in the body or in an HTTP Basic header), with the identity platform's
+//!   error responses (AADSTS codes), plus the OpenID discovery document MSAL clients fetch;
+//! - `POST /v1.0/users/{id}/sendMail` (JSON mode), validated against the official Graph JSON
+//!   schema and Graph's mail rules, answering with Graph's error envelope; accepted messages
+//!   are stored as `.json` (request) and `.eml` (RFC 5322 rendering) files;
+//! - `GET /v1.0/users/{id}/mailFolders/sentItems/messages`;
+//! - test routes `GET /_emulator/stats`, `GET|DELETE /_emulator/messages`.
+//!
+//! ```no_run
+//! use graphmail_emulator::{Emulator, EmulatorConfig};
+//!
+//! let emulator = Emulator::start(EmulatorConfig::new("./emulator-data"))?;
+//! for line in emulator.env_lines() {
+//!     println!("{line}");
+//! }
+//! // ... point a client at emulator.base_url(), trusting emulator.ca_certificate_path() ...
+//! println!("{:?}", emulator.stats());
+//! emulator.shutdown();
+//! # Ok::<(), graphmail_emulator::EmulatorError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod config;
+mod eml;
+mod emulator;
+mod error;
+mod graph;
+mod http;
+mod message;
+mod random;
+mod schema;
+mod server;
+mod stats;
+mod store;
+mod timefmt;
+pub mod tls;
+mod token;
+
+pub use config::{
+    AppRegistration, EmulatorConfig, BODY_DISCARD_LIMIT_BYTES, DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET, DEFAULT_MAILBOXES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TENANT_ID,
+    DEFAULT_TOKEN_LIFETIME,
+};
+pub use emulator::Emulator;
+pub use error::EmulatorError;
+pub use schema::{GRAPH_SCHEMA_ID, GRAPH_SCHEMA_JSON};
+pub use stats::Stats;
+pub use store::{StoredMessage, MESSAGES_DIR};
+pub use token::GRAPH_RESOURCES;

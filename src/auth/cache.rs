@@ -26,7 +26,11 @@ impl TokenCache {
     /// Returns the cached token if it has more than [`REFRESH_MARGIN`] left; otherwise fetches a
     /// new one. The lock is held while fetching, so only one fetch runs at a time and waiting
     /// callers get its result.
-    pub async fn get(&self, credential: &dyn Credential, request: TokenRequest<'_>) -> Result<AccessToken> {
+    pub async fn get(
+        &self,
+        credential: &dyn Credential,
+        request: TokenRequest<'_>,
+    ) -> Result<AccessToken> {
         let mut slot = self.slot.lock().await;
         if let Some(token) = slot.as_ref() {
             if token.remaining() > REFRESH_MARGIN {

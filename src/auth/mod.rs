@@ -61,7 +61,10 @@ impl AccessToken {
             .as_secs();
         let rfc3339 = time::OffsetDateTime::from_unix_timestamp(unix as i64)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
         json!({
             "accessToken": self.token.expose(),
             "expiresOn": rfc3339,

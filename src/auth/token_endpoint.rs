@@ -41,7 +41,10 @@ pub async fn post_token_request(
     let body = bytes::Bytes::from_owner(WipeOnDrop(form));
     let response = http
         .post(ctx.token_url)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
         .header(reqwest::header::ACCEPT, "application/json")
         .header("client-request-id", uuid::Uuid::new_v4().to_string())
         .body(body)
@@ -97,7 +100,12 @@ fn aadsts_code(resp: &TokenErrorResponse) -> Option<u64> {
     })
 }
 
-fn token_error(status: u16, parsed: Option<TokenErrorResponse>, ctx: &TokenContext<'_>, host: &str) -> Error {
+fn token_error(
+    status: u16,
+    parsed: Option<TokenErrorResponse>,
+    ctx: &TokenContext<'_>,
+    host: &str,
+) -> Error {
     let Some(resp) = parsed else {
         return Error::new(
             ErrorCode::AuthenticationFailed,
@@ -146,9 +154,12 @@ fn token_error(status: u16, parsed: Option<TokenErrorResponse>, ctx: &TokenConte
     } else {
         crate::config::truncate_for_message_long(&first_line)
     };
-    let mut err = Error::new(error_code, format!("{hint} (Microsoft Entra ID said: {said})"))
-        .with_http_status(status)
-        .with_request_id(resp.trace_id.clone().or(resp.correlation_id.clone()));
+    let mut err = Error::new(
+        error_code,
+        format!("{hint} (Microsoft Entra ID said: {said})"),
+    )
+    .with_http_status(status)
+    .with_request_id(resp.trace_id.clone().or(resp.correlation_id.clone()));
     if !resp.error.is_empty() {
         err = err.with_graph_code(resp.error.clone());
     }
@@ -160,7 +171,11 @@ mod tests {
     use super::*;
 
     fn ctx() -> TokenContext<'static> {
-        TokenContext { token_url: "https://login.example/t/oauth2/v2.0/token", tenant_id: "t", client_id: "app-7" }
+        TokenContext {
+            token_url: "https://login.example/t/oauth2/v2.0/token",
+            tenant_id: "t",
+            client_id: "app-7",
+        }
     }
 
     #[test]
@@ -189,13 +204,23 @@ mod tests {
             error_description: "AADSTS90002: Tenant 'x' not found.".into(),
             ..Default::default()
         };
-        assert_eq!(token_error(400, Some(resp), &ctx(), "h").code(), ErrorCode::TenantNotFound);
-        assert_eq!(token_error(502, None, &ctx(), "h").code(), ErrorCode::AuthenticationFailed);
+        assert_eq!(
+            token_error(400, Some(resp), &ctx(), "h").code(),
+            ErrorCode::TenantNotFound
+        );
+        assert_eq!(
+            token_error(502, None, &ctx(), "h").code(),
+            ErrorCode::AuthenticationFailed
+        );
     }
 
     #[test]
     fn string_expires_in_is_accepted() {
-        let t = parse_token(br#"{"access_token":"abc","expires_in":"3599","token_type":"Bearer"}"#, "h").unwrap();
+        let t = parse_token(
+            br#"{"access_token":"abc","expires_in":"3599","token_type":"Bearer"}"#,
+            "h",
+        )
+        .unwrap();
         assert!(t.remaining() > Duration::from_secs(3500));
         assert!(parse_token(br#"{"access_token":"abc"}"#, "h").is_err());
     }

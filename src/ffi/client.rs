@@ -22,7 +22,10 @@ pub struct graph_client {
 /// `client` must be NULL or a live pointer from `graph_client_new`.
 unsafe fn client_ref<'a>(client: *const graph_client) -> Result<&'a Client> {
     if client.is_null() {
-        return Err(Error::new(ErrorCode::NullArgument, "The argument 'client' is NULL.").with_field("client"));
+        return Err(
+            Error::new(ErrorCode::NullArgument, "The argument 'client' is NULL.")
+                .with_field("client"),
+        );
     }
     // SAFETY: the caller guarantees a live client.
     Ok(unsafe { &(*client).client })
@@ -54,8 +57,11 @@ pub unsafe extern "C" fn graph_client_new(
     unsafe {
         boundary(error_json_out, || {
             if client_out.is_null() {
-                return Err(Error::new(ErrorCode::NullArgument, "The argument 'client_out' is NULL.")
-                    .with_field("client_out"));
+                return Err(Error::new(
+                    ErrorCode::NullArgument,
+                    "The argument 'client_out' is NULL.",
+                )
+                .with_field("client_out"));
             }
             *client_out = std::ptr::null_mut();
             let config = if config_json.is_null() {

@@ -24,7 +24,9 @@ mod status;
 mod strings;
 mod version;
 
-pub use client::{graph_acquire_token, graph_client, graph_client_free, graph_client_new, graph_send_mail};
+pub use client::{
+    graph_acquire_token, graph_client, graph_client_free, graph_client_new, graph_send_mail,
+};
 pub use status::graph_status;
 pub use strings::graph_string_free;
 pub use version::graph_version;

@@ -17,7 +17,10 @@ fn panic_error(payload: Box<dyn Any + Send>) -> Error {
         .unwrap_or_else(|| "unknown panic".to_string());
     Error::new(
         ErrorCode::Panic,
-        format!("Internal error: GraphMail panicked ({}). Please report this bug.", crate::config::truncate_for_message(&what)),
+        format!(
+            "Internal error: GraphMail panicked ({}). Please report this bug.",
+            crate::config::truncate_for_message(&what)
+        ),
     )
 }
 
@@ -54,19 +57,28 @@ mod tests {
     #[test]
     fn a_panic_becomes_status_and_json() {
         let mut out: *mut c_char = std::ptr::null_mut();
-        let status = unsafe { boundary(&mut out, || -> Result<Option<String>> { panic!("boom in test") }) };
+        let status = unsafe {
+            boundary(&mut out, || -> Result<Option<String>> {
+                panic!("boom in test")
+            })
+        };
         assert_eq!(status, graph_status::Panic);
         let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
         unsafe { crate::ffi::graph_string_free(out) };
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["error"]["code"], "Panic");
-        assert!(v["error"]["message"].as_str().unwrap().contains("boom in test"));
+        assert!(v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("boom in test"));
     }
 
     #[test]
     fn null_out_is_tolerated() {
         let status = unsafe {
-            boundary(std::ptr::null_mut(), || Err(Error::new(ErrorCode::InvalidJson, "x")))
+            boundary(std::ptr::null_mut(), || {
+                Err(Error::new(ErrorCode::InvalidJson, "x"))
+            })
         };
         assert_eq!(status, graph_status::InvalidArgument);
     }

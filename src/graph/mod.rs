@@ -25,13 +25,21 @@ pub(crate) fn request_id_header(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Builds the error for a Graph HTTP error response.
-pub(crate) fn graph_error(status: u16, headers: &HeaderMap, body: &[u8], ctx: &GraphContext<'_>) -> Error {
+pub(crate) fn graph_error(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    ctx: &GraphContext<'_>,
+) -> Error {
     let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(body).ok();
     let (graph_code, graph_message, body_request_id) = match &envelope {
         Some(e) => (
             e.error.code.clone(),
             e.error.message.clone(),
-            e.error.inner_error.as_ref().and_then(|i| i.request_id.clone()),
+            e.error
+                .inner_error
+                .as_ref()
+                .and_then(|i| i.request_id.clone()),
         ),
         None => (String::new(), String::new(), None),
     };
@@ -39,7 +47,10 @@ pub(crate) fn graph_error(status: u16, headers: &HeaderMap, body: &[u8], ctx: &G
     let said = if graph_message.is_empty() {
         format!("HTTP {status}")
     } else {
-        format!("{graph_code}: {}", crate::config::truncate_for_message(&graph_message))
+        format!(
+            "{graph_code}: {}",
+            crate::config::truncate_for_message(&graph_message)
+        )
     };
     let mailbox = ctx.mailbox;
     let app = ctx.client_id;
@@ -95,7 +106,10 @@ mod tests {
     use super::*;
 
     fn ctx() -> GraphContext<'static> {
-        GraphContext { mailbox: "alerts@contoso.com", client_id: "app-1" }
+        GraphContext {
+            mailbox: "alerts@contoso.com",
+            client_id: "app-1",
+        }
     }
 
     #[test]

@@ -116,7 +116,11 @@ fn read_attachment(a: &AttachmentFile, index: usize) -> Result<(FileAttachment, 
         };
         Error::new(
             code,
-            format!("Attachment '{}' cannot be read: {}.", a.path.display(), io_reason(&e)),
+            format!(
+                "Attachment '{}' cannot be read: {}.",
+                a.path.display(),
+                io_reason(&e)
+            ),
         )
         .with_field(format!("attachments[{index}]"))
         .with_source(e)
@@ -200,8 +204,13 @@ pub fn prepare_send_mail(msg: &ValidatedMessage) -> Result<PreparedSendMail> {
         },
         save_to_sent_items: (!msg.save_to_sent_items).then_some(false),
     };
-    let body = serde_json::to_vec(&request)
-        .map_err(|e| Error::new(ErrorCode::Internal, "Could not serialize the sendMail request.").with_source(e))?;
+    let body = serde_json::to_vec(&request).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            "Could not serialize the sendMail request.",
+        )
+        .with_source(e)
+    })?;
     if body.len() as u64 >= MAX_REQUEST_BYTES {
         return Err(too_large(body.len() as u64));
     }
@@ -281,7 +290,16 @@ mod tests {
     #[test]
     fn base64_streaming_matches_one_shot() {
         let dir = tempfile::tempdir().unwrap();
-        for len in [0usize, 1, 2, 3, 48 * 1024 - 1, 48 * 1024, 48 * 1024 + 1, 200_001] {
+        for len in [
+            0usize,
+            1,
+            2,
+            3,
+            48 * 1024 - 1,
+            48 * 1024,
+            48 * 1024 + 1,
+            200_001,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let p = dir.path().join(format!("f{len}"));
             std::fs::write(&p, &data).unwrap();
@@ -304,22 +322,37 @@ mod tests {
             ..Message::default()
         };
         let v = m.validate().unwrap();
-        assert_eq!(prepare_send_mail(&v).unwrap_err().code(), ErrorCode::AttachmentTooLarge);
+        assert_eq!(
+            prepare_send_mail(&v).unwrap_err().code(),
+            ErrorCode::AttachmentTooLarge
+        );
 
         let mut parts = Vec::new();
         for i in 0..2 {
             let p = dir.path().join(format!("part{i}.bin"));
-            std::fs::File::create(&p).unwrap().set_len(1_700_000).unwrap();
+            std::fs::File::create(&p)
+                .unwrap()
+                .set_len(1_700_000)
+                .unwrap();
             parts.push(p);
         }
-        let m = Message { attachments: parts, ..m };
+        let m = Message {
+            attachments: parts,
+            ..m
+        };
         let v = m.validate().unwrap();
-        assert_eq!(prepare_send_mail(&v).unwrap_err().code(), ErrorCode::MessageTooLarge);
+        assert_eq!(
+            prepare_send_mail(&v).unwrap_err().code(),
+            ErrorCode::MessageTooLarge
+        );
     }
 
     #[test]
     fn path_segments_are_encoded() {
         assert_eq!(path_segment("a.b+c@contoso.com"), "a.b+c@contoso.com");
-        assert_eq!(path_segment("o'brien/x@contoso.com"), "o%27brien%2Fx@contoso.com");
+        assert_eq!(
+            path_segment("o'brien/x@contoso.com"),
+            "o%27brien%2Fx@contoso.com"
+        );
     }
 }

@@ -9,7 +9,9 @@ use graphmail::ffi::{
     graph_acquire_token, graph_client, graph_client_free, graph_client_new, graph_send_mail,
     graph_status, graph_string_free,
 };
-use graphmail_emulator::{Emulator, EmulatorConfig, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
+use graphmail_emulator::{
+    Emulator, EmulatorConfig, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID,
+};
 use serde_json::{json, Value};
 
 /// A running emulator with its own temporary data folder.
@@ -25,7 +27,8 @@ impl TestEmulator {
 
     pub fn start_with(f: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> TestEmulator {
         let dir = tempfile::tempdir().unwrap();
-        let emulator = Emulator::start(f(EmulatorConfig::new(dir.path().join("emu")).with_port(0))).unwrap();
+        let emulator =
+            Emulator::start(f(EmulatorConfig::new(dir.path().join("emu")).with_port(0))).unwrap();
         TestEmulator { emulator, dir }
     }
 
@@ -50,7 +53,10 @@ impl TestEmulator {
             ("AZURE_CLIENT_SECRET".into(), DEFAULT_CLIENT_SECRET.into()),
             ("AZURE_AUTHORITY_HOST".into(), self.emulator.base_url()),
             ("GRAPHMAIL_GRAPH_ENDPOINT".into(), self.emulator.base_url()),
-            ("GRAPHMAIL_CA_FILE".into(), self.emulator.ca_certificate_path().display().to_string()),
+            (
+                "GRAPHMAIL_CA_FILE".into(),
+                self.emulator.ca_certificate_path().display().to_string(),
+            ),
         ]
     }
 
@@ -93,12 +99,16 @@ impl FfiClient {
             Ok(FfiClient(client))
         } else {
             assert!(client.is_null(), "client_out must stay NULL on failure");
-            Err((status, serde_json::from_str(&err.expect("error JSON")).unwrap()))
+            Err((
+                status,
+                serde_json::from_str(&err.expect("error JSON")).unwrap(),
+            ))
         }
     }
 
     pub fn new(config: &Value) -> FfiClient {
-        Self::new_raw(Some(config.to_string().as_bytes())).unwrap_or_else(|e| panic!("client: {e:?}"))
+        Self::new_raw(Some(config.to_string().as_bytes()))
+            .unwrap_or_else(|e| panic!("client: {e:?}"))
     }
 
     /// `graph_send_mail` with raw message bytes (or NULL).
@@ -157,6 +167,12 @@ pub fn schema_validator(component: &str) -> jsonschema::Validator {
 #[track_caller]
 pub fn assert_valid_send_mail(body: &Value) {
     let v = schema_validator("microsoft.graph.user.sendMail.requestBody");
-    let errors: Vec<String> = v.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "schema violations: {errors:?}\nbody: {body}");
+    let errors: Vec<String> = v
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations: {errors:?}\nbody: {body}"
+    );
 }

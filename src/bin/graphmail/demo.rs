@@ -10,7 +10,9 @@ use graphmail::ffi::{
     graph_client, graph_client_free, graph_client_new, graph_send_mail, graph_status,
     graph_string_free, graph_version,
 };
-use graphmail_emulator::{Emulator, EmulatorConfig, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
+use graphmail_emulator::{
+    Emulator, EmulatorConfig, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID,
+};
 use serde_json::{json, Value};
 
 use crate::exit;
@@ -29,7 +31,9 @@ fn take_string(ptr: *mut c_char) -> String {
         return String::new();
     }
     // SAFETY: ptr came from a GraphMail call and is freed exactly once, right here.
-    let text = unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned();
+    let text = unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned();
     unsafe { graph_string_free(ptr) };
     text
 }
@@ -67,8 +71,14 @@ pub fn run(args: DemoArgs) -> u8 {
     );
 
     let attachment = data_dir.join("demo-report.csv");
-    if let Err(e) = std::fs::write(&attachment, "job,status,duration_s\nbackup,ok,312\nreindex,ok,48\n") {
-        eprintln!("graphmail: error: cannot write the sample attachment {}: {e}", attachment.display());
+    if let Err(e) = std::fs::write(
+        &attachment,
+        "job,status,duration_s\nbackup,ok,312\nreindex,ok,48\n",
+    ) {
+        eprintln!(
+            "graphmail: error: cannot write the sample attachment {}: {e}",
+            attachment.display()
+        );
         return exit::IOERR;
     }
     let config = json!({
@@ -91,7 +101,10 @@ pub fn run(args: DemoArgs) -> u8 {
     });
     println!("Sending through the C ABI: graph_client_new -> graph_send_mail ...");
 
-    let (config, message) = match (CString::new(config.to_string()), CString::new(message.to_string())) {
+    let (config, message) = match (
+        CString::new(config.to_string()),
+        CString::new(message.to_string()),
+    ) {
         (Ok(c), Ok(m)) => (c, m),
         _ => return exit::SOFTWARE,
     };
@@ -100,7 +113,10 @@ pub fn run(args: DemoArgs) -> u8 {
     // SAFETY: valid NUL-terminated strings and out-pointers.
     let status = unsafe { graph_client_new(config.as_ptr(), &mut client, &mut error) };
     if status != graph_status::Ok {
-        eprintln!("graphmail: error: graph_client_new failed: {}", take_string(error));
+        eprintln!(
+            "graphmail: error: graph_client_new failed: {}",
+            take_string(error)
+        );
         return exit_for(status);
     }
     let mut result: *mut c_char = std::ptr::null_mut();
@@ -116,7 +132,8 @@ pub fn run(args: DemoArgs) -> u8 {
     let report: Value = serde_json::from_str(&result).unwrap_or(Value::Null);
     println!(
         "Graph accepted the message: HTTP {} (request-id {}).",
-        report["httpStatus"], report["requestId"].as_str().unwrap_or("?")
+        report["httpStatus"],
+        report["requestId"].as_str().unwrap_or("?")
     );
     let Some(stored) = emulator.messages().into_iter().last() else {
         eprintln!("graphmail: error: the emulator reports no stored message");
@@ -128,9 +145,15 @@ pub fn run(args: DemoArgs) -> u8 {
     if let Ok(eml) = std::fs::read_to_string(&stored.eml_path) {
         println!("  Headers:");
         for line in eml.lines().take_while(|l| !l.is_empty()).filter(|l| {
-            ["From:", "To:", "Subject:", "Importance:", "X-GraphMail-Demo:"]
-                .iter()
-                .any(|h| l.starts_with(h))
+            [
+                "From:",
+                "To:",
+                "Subject:",
+                "Importance:",
+                "X-GraphMail-Demo:",
+            ]
+            .iter()
+            .any(|h| l.starts_with(h))
         }) {
             println!("    {line}");
         }

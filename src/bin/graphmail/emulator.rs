@@ -27,7 +27,11 @@ pub struct EmulatorArgs {
     #[arg(long = "mailbox", value_name = "ADDRESS")]
     mailboxes: Vec<String>,
     /// Lifetime of issued tokens, in seconds.
-    #[arg(long = "token-lifetime", value_name = "SECONDS", default_value_t = 3599)]
+    #[arg(
+        long = "token-lifetime",
+        value_name = "SECONDS",
+        default_value_t = 3599
+    )]
     token_lifetime: u64,
 }
 
@@ -52,12 +56,19 @@ fn config(args: &EmulatorArgs) -> Result<EmulatorConfig, String> {
             let (id, secret) = app
                 .split_once('=')
                 .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
-                .ok_or_else(|| format!("--app '{}' must look like CLIENT_ID=SECRET", app.split('=').next().unwrap_or("")))?;
+                .ok_or_else(|| {
+                    format!(
+                        "--app '{}' must look like CLIENT_ID=SECRET",
+                        app.split('=').next().unwrap_or("")
+                    )
+                })?;
             config = config.with_app(id, secret);
         }
     }
     if !args.mailboxes.is_empty() {
-        config = config.without_mailboxes().with_mailboxes(args.mailboxes.clone());
+        config = config
+            .without_mailboxes()
+            .with_mailboxes(args.mailboxes.clone());
     }
     Ok(config)
 }
@@ -79,11 +90,18 @@ pub fn run(args: EmulatorArgs) -> u8 {
         }
     };
     println!("GraphMail emulator listening on {}", emulator.base_url());
-    println!("CA certificate: {}", emulator.ca_certificate_path().display());
+    println!(
+        "CA certificate: {}",
+        emulator.ca_certificate_path().display()
+    );
     println!("Data folder:    {}", emulator.data_dir().display());
     println!();
     println!("Point GraphMail at it with:");
-    for line in emulator.env_lines().iter().filter(|l| !l.trim_start().starts_with('#')) {
+    for line in emulator
+        .env_lines()
+        .iter()
+        .filter(|l| !l.trim_start().starts_with('#'))
+    {
         println!("  export {line}");
     }
     if args.apps.is_empty() && emulator.client_id() == DEFAULT_CLIENT_ID {

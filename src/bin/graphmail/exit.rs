@@ -29,9 +29,9 @@ pub const CONFIG: u8 = 78;
 pub fn code_for(error: &Error) -> u8 {
     match error.code() {
         ErrorCode::MissingSetting | ErrorCode::InvalidConfig | ErrorCode::UnknownCloud => CONFIG,
-        ErrorCode::AttachmentNotFound | ErrorCode::AttachmentUnreadable | ErrorCode::FileUnreadable => {
-            NOINPUT
-        }
+        ErrorCode::AttachmentNotFound
+        | ErrorCode::AttachmentUnreadable
+        | ErrorCode::FileUnreadable => NOINPUT,
         ErrorCode::MailboxNotFound => NOUSER,
         ErrorCode::AccessDenied | ErrorCode::SendAsDenied => NOPERM,
         ErrorCode::Throttled | ErrorCode::GraphServiceUnavailable | ErrorCode::Timeout => TEMPFAIL,

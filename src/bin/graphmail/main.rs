@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Send a message (flags named after Send-MailMessage's parameters).
-    Send(send::SendArgs),
+    Send(Box<send::SendArgs>),
     /// Print an access token for Graph as JSON (accessToken, expiresOn, tokenType).
     Token(ConfigArgs),
     /// Run the local Microsoft Graph emulator (HTTPS on 127.0.0.1).
@@ -54,7 +54,10 @@ impl ConfigArgs {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     graphmail::Error::new(
                         graphmail::ErrorCode::FileUnreadable,
-                        format!("The configuration file '{}' cannot be read: {e}.", path.display()),
+                        format!(
+                            "The configuration file '{}' cannot be read: {e}.",
+                            path.display()
+                        ),
                     )
                 })?;
                 let text = zeroize::Zeroizing::new(text);
@@ -83,7 +86,7 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Send(args) => send::run(args),
+        Command::Send(args) => send::run(*args),
         Command::Token(args) => token::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),

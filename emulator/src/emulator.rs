@@ -1,0 +1,282 @@
+//! [`Emulator`]: a running emulator on its own thread with its own tokio runtime.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::watch;
+
+use crate::config::EmulatorConfig;
+use crate::error::EmulatorError;
+use crate::server::{self, State};
+use crate::stats::Stats;
+use crate::store::{MessageStore, StoredMessage};
+use crate::tls::{self, CertificateAuthority, CA_CERT_FILE};
+use crate::token::TokenStore;
+
+/// Worker threads of the emulator's runtime.
+const WORKER_THREADS: usize = 2;
+
+/// A running emulator. Dropping it (or calling [`shutdown`](Self::shutdown)) stops the server
+/// and joins its thread.
+pub struct Emulator {
+    state: Arc<State>,
+    port: u16,
+    data_dir: PathBuf,
+    ca_path: PathBuf,
+    ca_created: bool,
+    shutdown: Option<watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.state.base_url)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Start the emulator: load or create the CA in `data_dir`, issue a fresh server
+    /// certificate, bind the socket and serve HTTPS (HTTP/2 and HTTP/1.1) on a background
+    /// thread. Returns once the socket is listening.
+    pub fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        if config.tenants.is_empty() {
+            return Err(EmulatorError::Config("no tenant is registered".into()));
+        }
+        if config.apps.is_empty() {
+            return Err(EmulatorError::Config("no app is registered".into()));
+        }
+        let data_dir = std::path::absolute(&config.data_dir).map_err(|e| {
+            EmulatorError::io(format!("resolving {}", config.data_dir.display()), e)
+        })?;
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| EmulatorError::io(format!("creating {}", data_dir.display()), e))?;
+
+        let ca = CertificateAuthority::load_or_create(&data_dir)?;
+        let server_cert = ca.issue_emulator_certificate(config.bind)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(&server_cert)?));
+        let schema = crate::schema::send_mail_schema()?;
+        let store = MessageStore::open(&data_dir)?;
+
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| EmulatorError::io(format!("listening on {addr}"), e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| EmulatorError::io("configuring the listening socket", e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| EmulatorError::io("reading the listening address", e))?
+            .port();
+
+        let state = Arc::new(State {
+            base_url: base_url(config.bind, port),
+            config: EmulatorConfig {
+                data_dir: data_dir.clone(),
+                ..config
+            },
+            tokens: TokenStore::default(),
+            store,
+            counters: Default::default(),
+            schema,
+        });
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        // The runtime is created, used and dropped on the emulator thread only (dropping a
+        // runtime inside a caller's async context would panic).
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmulatorError>>();
+        let thread_state = Arc::clone(&state);
+        let thread = std::thread::Builder::new()
+            .name("graphmail-emulator".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(WORKER_THREADS)
+                    .thread_name("graphmail-emulator-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(EmulatorError::io("starting the runtime", e)));
+                        return;
+                    }
+                };
+                let registered = {
+                    let _guard = runtime.enter();
+                    tokio::net::TcpListener::from_std(listener)
+                };
+                let listener = match registered {
+                    Ok(listener) => listener,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(EmulatorError::io("registering the socket", e)));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                runtime.block_on(server::serve(listener, acceptor, thread_state, shutdown_rx));
+                runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            })
+            .map_err(|e| EmulatorError::io("starting the emulator thread", e))?;
+        let ready = ready_rx.recv().unwrap_or_else(|_| {
+            Err(EmulatorError::Config(
+                "the emulator thread exited while starting".into(),
+            ))
+        });
+        if let Err(e) = ready {
+            let _ = thread.join();
+            return Err(e);
+        }
+
+        Ok(Emulator {
+            state,
+            port,
+            ca_path: data_dir.join(CA_CERT_FILE),
+            data_dir,
+            ca_created: ca.was_created(),
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// `https://127.0.0.1:PORT`: both the authority host and the Graph endpoint. (For a bind
+    /// address other than `0.0.0.0`/`::`, that address; IPv6 in brackets.)
+    pub fn base_url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// The TCP port the emulator listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The emulator's CA certificate (PEM) inside the data folder; trust it to connect.
+    pub fn ca_certificate_path(&self) -> &Path {
+        &self.ca_path
+    }
+
+    /// Whether this start created a new CA (`false` when an existing `ca.pem` was reused).
+    pub fn ca_was_created(&self) -> bool {
+        self.ca_created
+    }
+
+    /// The data folder (absolute).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The folder holding the stored `.json` and `.eml` files.
+    pub fn messages_dir(&self) -> PathBuf {
+        self.data_dir.join(crate::store::MESSAGES_DIR)
+    }
+
+    /// The first registered tenant.
+    pub fn tenant_id(&self) -> &str {
+        self.state.config.tenants.first().map_or("", String::as_str)
+    }
+
+    /// The first registered app's client ID.
+    pub fn client_id(&self) -> &str {
+        self.state
+            .config
+            .apps
+            .first()
+            .map_or("", |a| a.client_id.as_str())
+    }
+
+    /// The configuration the emulator runs with (its `data_dir` made absolute).
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.state.config
+    }
+
+    /// Environment lines that point a GraphMail client (or an azure-identity based one) at
+    /// this emulator. The client secret is deliberately not included; the last line is a
+    /// `#` comment saying to set `AZURE_CLIENT_SECRET`.
+    pub fn env_lines(&self) -> Vec<String> {
+        let base = self.base_url();
+        vec![
+            format!("AZURE_TENANT_ID={}", self.tenant_id()),
+            format!("AZURE_CLIENT_ID={}", self.client_id()),
+            format!("AZURE_AUTHORITY_HOST={base}"),
+            format!("GRAPHMAIL_GRAPH_ENDPOINT={base}"),
+            format!("GRAPHMAIL_CA_FILE={}", self.ca_path.display()),
+            format!(
+                "# Also set AZURE_CLIENT_SECRET to the client secret of app {} (not printed here).",
+                self.client_id()
+            ),
+        ]
+    }
+
+    /// A snapshot of the request counters.
+    pub fn stats(&self) -> Stats {
+        self.state.counters.snapshot()
+    }
+
+    /// The messages accepted since the start (or the last clear), oldest first.
+    pub fn messages(&self) -> Vec<StoredMessage> {
+        self.state.store.list()
+    }
+
+    /// Forget the accepted messages and delete the stored message files (like
+    /// `DELETE /_emulator/messages`).
+    pub fn clear_messages(&self) -> Result<(), EmulatorError> {
+        self.state
+            .store
+            .clear()
+            .map_err(|e| EmulatorError::io("deleting stored messages", e))
+    }
+
+    /// Stop the server and join its thread (in-flight requests get up to two seconds).
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The URL clients use: the loopback address for an unspecified bind address.
+fn base_url(bind: IpAddr, port: u16) -> String {
+    let host = match bind {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        other => other,
+    };
+    match host {
+        IpAddr::V4(v4) => format!("https://{v4}:{port}"),
+        IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(
+            base_url("127.0.0.1".parse().expect("ip"), 8443),
+            "https://127.0.0.1:8443"
+        );
+        assert_eq!(
+            base_url("0.0.0.0".parse().expect("ip"), 1),
+            "https://127.0.0.1:1"
+        );
+        assert_eq!(base_url("::".parse().expect("ip"), 2), "https://[::1]:2");
+        assert_eq!(base_url("::1".parse().expect("ip"), 3), "https://[::1]:3");
+    }
+}

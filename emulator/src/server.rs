@@ -1,0 +1,353 @@
+//! The HTTPS server: accept loop, TLS, HTTP/1.1 + HTTP/2 connections, request counting,
+//! common response headers, and the top-level router.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::EmulatorConfig;
+use crate::graph;
+use crate::http::{is, path_segments, read_body, ApiRequest, Ctx, Reply, RequestBody};
+use crate::schema::SendMailSchema;
+use crate::stats::Counters;
+use crate::store::MessageStore;
+use crate::token::{self, TokenStore};
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long a connection keeps writing after its last request finished during shutdown.
+const FLUSH_GRACE: Duration = Duration::from_millis(50);
+
+/// Everything the request handlers share.
+pub(crate) struct State {
+    pub(crate) config: EmulatorConfig,
+    /// `https://127.0.0.1:PORT` (or the bind address).
+    pub(crate) base_url: String,
+    pub(crate) tokens: TokenStore,
+    pub(crate) store: MessageStore,
+    pub(crate) counters: Counters,
+    pub(crate) schema: &'static SendMailSchema,
+}
+
+/// Accept connections until `shutdown` turns `true`, then give in-flight requests a moment.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _peer)) => tcp,
+            Err(_) => {
+                // e.g. too many open files: back off briefly instead of spinning.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let state = Arc::clone(&state);
+        let shutdown = shutdown.clone();
+        connections.spawn(serve_connection(tcp, acceptor, state, shutdown));
+    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    connections.shutdown().await;
+}
+
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    acceptor: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else {
+        return;
+    };
+    let activity = Arc::new(Activity::default());
+    let service_activity = Arc::clone(&activity);
+    let service = service_fn(move |req| {
+        let state = Arc::clone(&state);
+        let activity = Arc::clone(&service_activity);
+        async move {
+            let _busy = activity.begin();
+            Ok::<_, Infallible>(handle(&state, req).await)
+        }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new());
+    builder.http2().timer(TokioTimer::new());
+    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = shutdown.changed() => {}
+    }
+    // Shutting down: stop taking requests, let the ones in flight finish and their responses
+    // go out, then close. An HTTP/2 graceful close would also wait for the client to
+    // acknowledge a PING, which a client sharing a thread with the caller of
+    // `Emulator::shutdown` never can, so an idle connection is closed without waiting for it.
+    connection.as_mut().graceful_shutdown();
+    let idle_then_flush = async {
+        activity.wait_idle().await;
+        tokio::time::sleep(FLUSH_GRACE).await;
+    };
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = idle_then_flush => {}
+    }
+}
+
+/// Requests in progress on one connection.
+#[derive(Default)]
+struct Activity {
+    active: AtomicUsize,
+    idle: Notify,
+}
+
+/// Marks one request in progress until dropped.
+struct Busy<'a>(&'a Activity);
+
+impl Activity {
+    fn begin(&self) -> Busy<'_> {
+        self.active.fetch_add(1, Ordering::SeqCst);
+        Busy(self)
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.active.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if self.0.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Handle one request: read the body, route, count, add the common headers.
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let segments = path_segments(&path);
+    let test_route = segments.first().is_some_and(|s| s == "_emulator");
+    if !test_route {
+        Counters::bump(&state.counters.requests);
+    }
+    let ctx = Ctx {
+        request_id: crate::random::uuid(),
+        client_request_id: parts
+            .headers
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= 256)
+            .map_or_else(crate::random::uuid, str::to_string),
+        origin: origin(state, &parts),
+        now: OffsetDateTime::now_utc(),
+    };
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = read_body(body, declared, state.config.max_request_bytes).await;
+    let request = ApiRequest {
+        method: parts.method,
+        path,
+        segments,
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body,
+    };
+
+    let reply = route(state, &request, &ctx).await;
+
+    if !test_route && (reply.status.is_client_error() || reply.status.is_server_error()) {
+        Counters::bump(&state.counters.rejected_requests);
+    }
+    if state.config.request_log {
+        let discarded = match request.body {
+            RequestBody::TooLarge { received } => format!(", {received} body bytes discarded"),
+            _ => String::new(),
+        };
+        eprintln!(
+            "graphmail-emulator: {} {} -> {} ({} ms{discarded})",
+            request.method,
+            request.path,
+            reply.status.as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        headers.append(name, value);
+    }
+    for (name, value) in [
+        ("request-id", &ctx.request_id),
+        ("client-request-id", &ctx.client_request_id),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// `https://<authority the client used>` when it is a plausible host[:port], else the base URL.
+fn origin(state: &State, parts: &hyper::http::request::Parts) -> String {
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            parts
+                .headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        });
+    match authority {
+        Some(a)
+            if !a.is_empty()
+                && a.len() <= 255
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) =>
+        {
+            format!("https://{a}")
+        }
+        _ => state.base_url.clone(),
+    }
+}
+
+async fn route(state: &State, req: &ApiRequest, ctx: &Ctx) -> Reply {
+    let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    match segments.as_slice() {
+        [] => match req.method {
+            Method::GET | Method::HEAD => home(state, ctx),
+            _ => graph::method_not_allowed(ctx, &req.method, "GET"),
+        },
+        ["_emulator", rest @ ..] => test_route(state, req, ctx, rest).await,
+        [version, ..] if is(version, "v1.0") => {
+            Counters::bump(&state.counters.graph_requests);
+            graph::route(state, req, ctx, &req.segments[1..]).await
+        }
+        [common, discovery, instance]
+            if is(common, "common") && is(discovery, "discovery") && is(instance, "instance") =>
+        {
+            token::instance_discovery(req, ctx)
+        }
+        [tenant, oauth2, v2, endpoint]
+            if is(oauth2, "oauth2") && is(v2, "v2.0") && is(endpoint, "token") =>
+        {
+            if req.method == Method::POST {
+                Counters::bump(&state.counters.token_requests);
+            }
+            token::token_endpoint(state, req, ctx, tenant)
+        }
+        [tenant, v2, well_known, openid]
+            if is(v2, "v2.0")
+                && is(well_known, ".well-known")
+                && is(openid, "openid-configuration") =>
+        {
+            match req.method {
+                Method::GET => token::openid_configuration(state, ctx, tenant),
+                _ => graph::method_not_allowed(ctx, &req.method, "GET"),
+            }
+        }
+        [tenant, discovery, v2, keys]
+            if is(discovery, "discovery") && is(v2, "v2.0") && is(keys, "keys") =>
+        {
+            match req.method {
+                Method::GET => token::jwks(state, ctx, tenant),
+                _ => graph::method_not_allowed(ctx, &req.method, "GET"),
+            }
+        }
+        _ => graph::not_found(ctx, segments.last().copied().unwrap_or("/")),
+    }
+}
+
+/// `/_emulator/*`: test routes (no authentication, not counted).
+async fn test_route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[&str]) -> Reply {
+    match (rest, &req.method) {
+        (["stats"], &Method::GET) => Reply::json(
+            StatusCode::OK,
+            &serde_json::to_value(state.counters.snapshot()).unwrap_or_default(),
+        ),
+        (["messages"], &Method::GET) => Reply::json(
+            StatusCode::OK,
+            &serde_json::to_value(state.store.list()).unwrap_or_default(),
+        ),
+        (["messages"], &Method::DELETE) => match state.store.clear() {
+            Ok(()) => Reply::empty(StatusCode::NO_CONTENT),
+            Err(e) => graph::graph_error(
+                ctx,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "ErrorInternalServerError",
+                &format!("Could not delete the stored messages: {e}"),
+            ),
+        },
+        (["stats"], method) => graph::method_not_allowed(ctx, method, "GET"),
+        (["messages"], method) => graph::method_not_allowed(ctx, method, "GET, DELETE"),
+        _ => graph::not_found(ctx, rest.last().copied().unwrap_or("_emulator")),
+    }
+}
+
+/// `GET /`: a short text page naming the emulator and its endpoints.
+fn home(state: &State, ctx: &Ctx) -> Reply {
+    let tenant = state.config.tenants.first().map_or("", String::as_str);
+    let stats = state.counters.snapshot();
+    let page = format!(
+        "GraphMail emulator (local Microsoft Graph + identity platform for testing)\n\
+         \n\
+         Token endpoint:  {origin}/{tenant}/oauth2/v2.0/token\n\
+         Graph endpoint:  {origin}/v1.0\n\
+         sendMail:        POST {origin}/v1.0/users/{{mailbox}}/sendMail\n\
+         Sent Items:      GET  {origin}/v1.0/users/{{mailbox}}/mailFolders/sentItems/messages\n\
+         Mailboxes:       {mailboxes}\n\
+         Accepted:        {accepted} message(s)\n\
+         \n\
+         Test routes: GET /_emulator/stats, GET /_emulator/messages, DELETE /_emulator/messages\n",
+        origin = ctx.origin,
+        mailboxes = state.config.mailboxes.join(", "),
+        accepted = stats.accepted_messages,
+    );
+    Reply::text(StatusCode::OK, "text/plain; charset=utf-8", page)
+}

@@ -1,0 +1,287 @@
+//! Accepted messages: in memory for listing, and on disk as
+//! `messages/<seq:06>-<id>.json` (the request body as received, pretty-printed) and
+//! `messages/<seq:06>-<id>.eml` (an RFC 5322 rendering).
+//!
+//! Memory holds the messages accepted by this run; numbering continues after files left by
+//! earlier runs so file names keep sorting in acceptance order.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use crate::eml;
+use crate::error::EmulatorError;
+use crate::message::{AttachmentContent, SendMailRequest};
+
+/// Name of the folder (inside the data folder) holding stored messages.
+pub const MESSAGES_DIR: &str = "messages";
+
+/// One accepted `sendMail` request.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredMessage {
+    /// The message ID (also part of the file names and the `sentItems` listing).
+    pub id: String,
+    /// The sending mailbox as configured (the `/users/{id}` of the request).
+    pub mailbox: String,
+    /// When the message was accepted (RFC 3339, UTC).
+    pub received_at: String,
+    /// The request's `saveToSentItems` (default `true`).
+    pub save_to_sent_items: bool,
+    /// The `sendMail` body exactly as received.
+    pub request: Value,
+    /// The `.json` file (the request body, pretty-printed).
+    pub json_path: PathBuf,
+    /// The `.eml` file (RFC 5322 / MIME rendering).
+    pub eml_path: PathBuf,
+    /// The `request-id` the emulator answered the `sendMail` request with.
+    pub request_id: String,
+    /// The tenant of the access token the message was sent with.
+    pub tenant_id: String,
+    /// The app (client ID) of the access token the message was sent with.
+    pub client_id: String,
+}
+
+/// A message being stored.
+pub(crate) struct NewMessage<'a> {
+    pub(crate) mailbox: &'a str,
+    pub(crate) raw_request: Value,
+    pub(crate) request: &'a SendMailRequest,
+    pub(crate) request_id: &'a str,
+    pub(crate) tenant_id: &'a str,
+    pub(crate) client_id: &'a str,
+}
+
+struct Record {
+    seq: u64,
+    stored: StoredMessage,
+    /// The message as Graph lists it in Sent Items.
+    graph_message: Value,
+}
+
+struct Inner {
+    next_seq: u64,
+    records: Vec<Record>,
+}
+
+/// The message store of one emulator.
+pub(crate) struct MessageStore {
+    dir: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+impl MessageStore {
+    /// Open (creating) `data_dir/messages`.
+    pub(crate) fn open(data_dir: &Path) -> Result<Self, EmulatorError> {
+        let dir = data_dir.join(MESSAGES_DIR);
+        fs::create_dir_all(&dir)
+            .map_err(|e| EmulatorError::io(format!("creating {}", dir.display()), e))?;
+        let last = fs::read_dir(&dir)
+            .map_err(|e| EmulatorError::io(format!("reading {}", dir.display()), e))?
+            .filter_map(Result::ok)
+            .filter_map(|entry| stored_file_seq(&entry.file_name().to_string_lossy()))
+            .max()
+            .unwrap_or(0);
+        Ok(MessageStore {
+            dir,
+            inner: Mutex::new(Inner {
+                next_seq: last + 1,
+                records: Vec::new(),
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere must not take the store down with it.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Write the message's files, then remember it.
+    pub(crate) async fn store(&self, new: NewMessage<'_>) -> std::io::Result<StoredMessage> {
+        let seq = {
+            let mut inner = self.lock();
+            let seq = inner.next_seq;
+            inner.next_seq += 1;
+            seq
+        };
+        let id = crate::random::message_id();
+        let now = OffsetDateTime::now_utc();
+        let received_at = crate::timefmt::rfc3339(now);
+        let domain = new.mailbox.rsplit_once('@').map_or("localhost", |(_, d)| d);
+        let message_id = format!("{}@{domain}", uuid::Uuid::new_v4().simple());
+        let boundary = eml::boundary_for(&uuid::Uuid::new_v4().simple().to_string());
+        let eml_text = eml::render(
+            &new.request.mail,
+            &eml::Envelope {
+                mailbox: new.mailbox,
+                date: now,
+                message_id: &message_id,
+                boundary: &boundary,
+            },
+        );
+        let json_text = serde_json::to_string_pretty(&new.raw_request)?;
+
+        let stem = format!("{seq:06}-{id}");
+        let json_path = self.dir.join(format!("{stem}.json"));
+        let eml_path = self.dir.join(format!("{stem}.eml"));
+        tokio::fs::write(&json_path, json_text).await?;
+        tokio::fs::write(&eml_path, eml_text).await?;
+
+        let graph_message = sent_item(new.request, &id, &received_at, new.mailbox, &message_id);
+        let stored = StoredMessage {
+            id,
+            mailbox: new.mailbox.to_string(),
+            received_at,
+            save_to_sent_items: new.request.save_to_sent_items,
+            request: new.raw_request,
+            json_path,
+            eml_path,
+            request_id: new.request_id.to_string(),
+            tenant_id: new.tenant_id.to_string(),
+            client_id: new.client_id.to_string(),
+        };
+        self.lock().records.push(Record {
+            seq,
+            stored: stored.clone(),
+            graph_message,
+        });
+        Ok(stored)
+    }
+
+    /// All messages of this run, oldest first.
+    pub(crate) fn list(&self) -> Vec<StoredMessage> {
+        let inner = self.lock();
+        let mut records: Vec<&Record> = inner.records.iter().collect();
+        records.sort_by_key(|r| r.seq);
+        records.iter().map(|r| r.stored.clone()).collect()
+    }
+
+    /// The Sent Items of `mailbox` (messages not sent with `saveToSentItems: false`) as Graph
+    /// message objects, newest first.
+    pub(crate) fn sent_items(&self, mailbox: &str) -> Vec<Value> {
+        let inner = self.lock();
+        let mut records: Vec<&Record> = inner
+            .records
+            .iter()
+            .filter(|r| {
+                r.stored.save_to_sent_items && r.stored.mailbox.eq_ignore_ascii_case(mailbox)
+            })
+            .collect();
+        records.sort_by_key(|r| std::cmp::Reverse(r.seq));
+        records.iter().map(|r| r.graph_message.clone()).collect()
+    }
+
+    /// Forget all messages and delete all stored message files (also those of earlier runs).
+    pub(crate) fn clear(&self) -> std::io::Result<()> {
+        self.lock().records.clear();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if stored_file_seq(&entry.file_name().to_string_lossy()).is_some() {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The sequence number of a stored message file name (`000012-<id>.json` / `.eml`).
+fn stored_file_seq(name: &str) -> Option<u64> {
+    let stem = name
+        .strip_suffix(".json")
+        .or_else(|| name.strip_suffix(".eml"))?;
+    let (digits, id) = stem.split_once('-')?;
+    if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The message as `GET /users/{id}/mailFolders/sentItems/messages` returns it: the request's
+/// message plus the server-set properties; attachments without `contentBytes` but with `size`.
+fn sent_item(
+    request: &SendMailRequest,
+    id: &str,
+    sent: &str,
+    mailbox: &str,
+    internet_message_id: &str,
+) -> Value {
+    let mut message: Map<String, Value> = request.message.clone();
+    let mailbox_recipient = json!({"emailAddress": {"address": mailbox}});
+    message.insert("id".into(), json!(id));
+    for key in [
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "sentDateTime",
+        "receivedDateTime",
+    ] {
+        message.insert(key.into(), json!(sent));
+    }
+    message.insert("isDraft".into(), json!(false));
+    message.insert("isRead".into(), json!(true));
+    message.insert(
+        "internetMessageId".into(),
+        json!(format!("<{internet_message_id}>")),
+    );
+    message.insert("parentFolderId".into(), json!("SentItems"));
+    let has_attachments = request.mail.attachments.iter().any(|a| !a.is_inline);
+    message.insert("hasAttachments".into(), json!(has_attachments));
+    message
+        .entry("from")
+        .or_insert_with(|| mailbox_recipient.clone());
+    message.entry("sender").or_insert(mailbox_recipient);
+    message.entry("importance").or_insert(json!("normal"));
+    message
+        .entry("body")
+        .or_insert(json!({"contentType": "text", "content": ""}));
+    for key in ["toRecipients", "ccRecipients", "bccRecipients", "replyTo"] {
+        message.entry(key).or_insert(json!([]));
+    }
+    let attachments: Vec<Value> = request
+        .message
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .zip(&request.mail.attachments)
+        .enumerate()
+        .map(|(index, (original, parsed))| {
+            let mut a = original.as_object().cloned().unwrap_or_default();
+            a.remove("contentBytes");
+            if matches!(parsed.content, AttachmentContent::Item(_)) {
+                a.remove("item");
+            }
+            a.insert("id".into(), json!(format!("{id}-att{index}")));
+            a.insert("size".into(), json!(parsed.size()));
+            a.insert("isInline".into(), json!(parsed.is_inline));
+            a.insert("lastModifiedDateTime".into(), json!(sent));
+            Value::Object(a)
+        })
+        .collect();
+    message.insert("attachments".into(), Value::Array(attachments));
+    Value::Object(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_file_names() {
+        assert_eq!(stored_file_seq("000012-AAMkAbc.json"), Some(12));
+        assert_eq!(stored_file_seq("1234567-AAMkAbc.eml"), Some(1_234_567));
+        assert_eq!(stored_file_seq("12-x.json"), None);
+        assert_eq!(stored_file_seq("000001-.json"), None);
+        assert_eq!(stored_file_seq("000001-x.txt"), None);
+        assert_eq!(stored_file_seq("ca.pem"), None);
+    }
+}

@@ -1,0 +1,51 @@
+//! The date formats the emulator writes.
+
+use time::format_description::well_known::Rfc2822;
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// `2026-11-22T04:10:00Z` (RFC 3339, UTC, whole seconds) — Graph's `sentDateTime` style.
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// `2026-11-22T04:10:00` (UTC, no offset) — Graph's `innerError.date`.
+pub(crate) fn graph_error_date(t: OffsetDateTime) -> String {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00".to_string())
+}
+
+/// `2026-11-22 04:10:00Z` — the identity platform's error `timestamp`.
+pub(crate) fn aad_timestamp(t: OffsetDateTime) -> String {
+    let f = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_else(|_| "1970-01-01 00:00:00Z".to_string())
+}
+
+/// `Sun, 22 Nov 2026 04:10:00 +0000` — RFC 2822 `Date:` header.
+pub(crate) fn rfc2822(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc2822)
+        .unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 +0000".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn formats() {
+        let t = datetime!(2026-11-22 04:10:00 UTC);
+        assert_eq!(rfc3339(t), "2026-11-22T04:10:00Z");
+        assert_eq!(graph_error_date(t), "2026-11-22T04:10:00");
+        assert_eq!(aad_timestamp(t), "2026-11-22 04:10:00Z");
+        assert_eq!(rfc2822(t), "Sun, 22 Nov 2026 04:10:00 +0000");
+    }
+}

@@ -1,0 +1,82 @@
+//! The examples run: the Rust API example and the Python (ctypes) example both send through
+//! the local emulator.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+use support::TestEmulator;
+
+fn target_dir() -> PathBuf {
+    // This test runs from target/<profile>/deps.
+    std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn rust_example_sends() {
+    let t = TestEmulator::start();
+    let exe = target_dir()
+        .join("examples")
+        .join(format!("send_mail{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        exe.exists(),
+        "cargo test builds the examples: {}",
+        exe.display()
+    );
+    let out = Command::new(exe)
+        .envs(t.env())
+        .args([
+            "alerts@contoso.test",
+            "ops@fabrikam.test",
+            "From the Rust example",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "sent");
+    assert_eq!(
+        t.emulator.messages()[0].request["message"]["subject"],
+        "From the Rust example"
+    );
+}
+
+#[test]
+fn python_ctypes_example_sends() {
+    let t = TestEmulator::start();
+    let lib = target_dir().join(format!(
+        "{}graphmail{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/python/send_mail.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["reports@contoso.test", "ops@fabrikam.test", "From Python"])
+        .envs(t.env())
+        .env("GRAPHMAIL_LIBRARY", lib)
+        .output()
+        .expect("python3 is required (the test command installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "sent");
+    let m = &t.emulator.messages()[0];
+    assert_eq!(m.mailbox, "reports@contoso.test");
+    assert_eq!(m.request["message"]["subject"], "From Python");
+}

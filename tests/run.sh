@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every GraphMail test. Installs missing system packages first (Debian/Ubuntu, apt-get):
+# openssl (the TLS 1.1 server test), gcc (the C ABI test), python3 (the ctypes example).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if ((${#missing[@]})); then
+    echo "tests/run.sh: installing ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "tests/run.sh: cargo not found: install Rust (https://rustup.rs) first" >&2
+    exit 69
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
