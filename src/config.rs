@@ -122,6 +122,20 @@ impl fmt::Debug for ProxySetting {
     }
 }
 
+/// The configuration keys of the C ABI's configuration JSON (camelCase).
+pub const CONFIG_KEYS: &[&str] = &[
+    "tenantId",
+    "clientId",
+    "clientSecret",
+    "cloud",
+    "authorityHost",
+    "graphEndpoint",
+    "caCertificatePath",
+    "proxy",
+    "timeoutSeconds",
+    "connectTimeoutSeconds",
+];
+
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
 ///
 /// Build one with [`ClientConfig::builder`], [`ClientConfig::from_json`] or
@@ -192,18 +206,7 @@ impl ClientConfig {
     }
 
     fn from_map(mut map: Map<String, Value>) -> Result<Self> {
-        const KEYS: &[&str] = &[
-            "tenantId",
-            "clientId",
-            "clientSecret",
-            "cloud",
-            "authorityHost",
-            "graphEndpoint",
-            "caCertificatePath",
-            "proxy",
-            "timeoutSeconds",
-            "connectTimeoutSeconds",
-        ];
+        const KEYS: &[&str] = CONFIG_KEYS;
         if let Some(unknown) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(Error::new(
                 ErrorCode::InvalidConfig,

@@ -3,29 +3,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use support::TestEmulator;
-
-/// `target/<profile>`: the folder holding the cdylib (this test runs from `target/<profile>/deps`).
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
+use support::{cdylib_path, TestEmulator};
 
 fn compile(source: &Path, out: &Path) {
-    let lib_dir = library_dir();
-    let lib = lib_dir.join(format!(
-        "{}graphmail{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(
-        lib.exists(),
-        "the cdylib {} must be built (cargo test builds it)",
-        lib.display()
-    );
+    let lib_dir = cdylib_path().parent().unwrap().to_path_buf();
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     let output = Command::new(&cc)

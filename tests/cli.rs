@@ -8,6 +8,15 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 use support::TestEmulator;
 
+/// A minimal valid `send` command line.
+const SEND_TO_A: [&str; 5] = [
+    "send",
+    "--from",
+    "alerts@contoso.test",
+    "--to",
+    "a@fabrikam.test",
+];
+
 /// The CLI with a clean environment (no AZURE_*/GRAPHMAIL_*/proxy variables from the machine).
 fn graphmail() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_graphmail"));
@@ -153,28 +162,13 @@ fn exit_codes_follow_sysexits() {
     assert_eq!(code, 67);
     assert!(err.contains("request-id"), "{err}");
     // 78: no configuration at all.
-    let out = graphmail()
-        .args([
-            "send",
-            "--from",
-            "alerts@contoso.test",
-            "--to",
-            "a@fabrikam.test",
-        ])
-        .output()
-        .unwrap();
+    let out = graphmail().args(SEND_TO_A).output().unwrap();
     assert_eq!(out.status.code(), Some(78));
     assert!(text(&out).1.contains("AZURE_TENANT_ID"));
     // 77: wrong secret; the secret is not printed.
     let out = with_emulator(&t)
         .env("AZURE_CLIENT_SECRET", "not-the-right-one-123")
-        .args([
-            "send",
-            "--from",
-            "alerts@contoso.test",
-            "--to",
-            "a@fabrikam.test",
-        ])
+        .args(SEND_TO_A)
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -193,13 +187,7 @@ fn exit_codes_follow_sysexits() {
             format!("https://127.0.0.1:{port}"),
         )
         .env("AZURE_AUTHORITY_HOST", format!("https://127.0.0.1:{port}"))
-        .args([
-            "send",
-            "--from",
-            "alerts@contoso.test",
-            "--to",
-            "a@fabrikam.test",
-        ])
+        .args(SEND_TO_A)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(69));

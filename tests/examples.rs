@@ -6,19 +6,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use serde_json::Value;
-use support::TestEmulator;
-
-fn target_dir() -> PathBuf {
-    // This test runs from target/<profile>/deps.
-    std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use support::{assert_sent_report, cdylib_path, target_dir, TestEmulator};
 
 #[test]
 fn rust_example_sends() {
@@ -40,13 +28,7 @@ fn rust_example_sends() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["status"], "sent");
+    assert_sent_report(&out);
     assert_eq!(
         t.emulator.messages()[0].request["message"]["subject"],
         "From the Rust example"
@@ -56,26 +38,15 @@ fn rust_example_sends() {
 #[test]
 fn python_ctypes_example_sends() {
     let t = TestEmulator::start();
-    let lib = target_dir().join(format!(
-        "{}graphmail{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/python/send_mail.py");
     let out = Command::new("python3")
         .arg(script)
         .args(["reports@contoso.test", "ops@fabrikam.test", "From Python"])
         .envs(t.env())
-        .env("GRAPHMAIL_LIBRARY", lib)
+        .env("GRAPHMAIL_LIBRARY", cdylib_path())
         .output()
         .expect("python3 is required (the test command installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["status"], "sent");
+    assert_sent_report(&out);
     let m = &t.emulator.messages()[0];
     assert_eq!(m.mailbox, "reports@contoso.test");
     assert_eq!(m.request["message"]["subject"], "From Python");

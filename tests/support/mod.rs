@@ -176,3 +176,40 @@ pub fn assert_valid_send_mail(body: &Value) {
         "schema violations: {errors:?}\nbody: {body}"
     );
 }
+
+/// `target/<profile>`: where cargo puts the cdylib, the examples and the binaries (integration
+/// tests run from `target/<profile>/deps`).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// The cdylib that C, Python and PowerShell load (`cargo test` builds it).
+pub fn cdylib_path() -> PathBuf {
+    let lib = target_dir().join(format!(
+        "{}graphmail{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(
+        lib.exists(),
+        "the cdylib {} must be built (cargo test builds it)",
+        lib.display()
+    );
+    lib
+}
+
+/// Asserts that a program exited 0 and printed a "sent" report on stdout; returns the report.
+#[track_caller]
+pub fn assert_sent_report(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report on stdout");
+    assert_eq!(report["status"], "sent", "{report}");
+    report
+}
