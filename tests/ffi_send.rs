@@ -122,6 +122,9 @@ fn one_hundred_sends_use_exactly_one_token() {
     let stats = t.emulator.stats();
     assert_eq!(stats.token_requests, 1);
     assert_eq!(stats.accepted_messages, 100);
+    // One HTTP/2 connection, reused for the token request and every send.
+    assert_eq!(stats.connections, 1, "{stats:?}");
+    assert_eq!(stats.http2_requests, stats.requests, "{stats:?}");
     assert_eq!(t.emulator.messages().len(), 100);
 }
 

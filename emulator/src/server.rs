@@ -90,6 +90,7 @@ async fn serve_connection(
     let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else {
         return;
     };
+    Counters::bump(&state.counters.connections);
     let activity = Arc::new(Activity::default());
     let service_activity = Arc::clone(&activity);
     let service = service_fn(move |req| {
@@ -168,6 +169,9 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let test_route = segments.first().is_some_and(|s| s == "_emulator");
     if !test_route {
         Counters::bump(&state.counters.requests);
+        if parts.version == hyper::Version::HTTP_2 {
+            Counters::bump(&state.counters.http2_requests);
+        }
     }
     let ctx = Ctx {
         request_id: crate::random::uuid(),

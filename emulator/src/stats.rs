@@ -18,6 +18,10 @@ pub struct Stats {
     pub accepted_messages: u64,
     /// Counted requests answered with a 4xx or 5xx status.
     pub rejected_requests: u64,
+    /// Counted requests that arrived over HTTP/2.
+    pub http2_requests: u64,
+    /// TLS connections accepted (completed handshakes): shows whether clients reuse connections.
+    pub connections: u64,
 }
 
 /// Live counters shared by the connection tasks.
@@ -28,6 +32,8 @@ pub(crate) struct Counters {
     pub(crate) graph_requests: AtomicU64,
     pub(crate) accepted_messages: AtomicU64,
     pub(crate) rejected_requests: AtomicU64,
+    pub(crate) http2_requests: AtomicU64,
+    pub(crate) connections: AtomicU64,
 }
 
 impl Counters {
@@ -44,6 +50,8 @@ impl Counters {
             graph_requests: self.graph_requests.load(Ordering::SeqCst),
             accepted_messages: self.accepted_messages.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
+            http2_requests: self.http2_requests.load(Ordering::SeqCst),
+            connections: self.connections.load(Ordering::SeqCst),
         }
     }
 }

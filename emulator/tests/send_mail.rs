@@ -85,7 +85,9 @@ async fn accepted_message_is_stored_as_json_and_eml() {
             token_requests: 1,
             graph_requests: 1,
             accepted_messages: 1,
-            rejected_requests: 0
+            rejected_requests: 0,
+            http2_requests: 2,
+            connections: 1,
         }
     );
 }
@@ -352,7 +354,9 @@ async fn every_rejection_uses_the_graph_error_envelope() {
             token_requests: 1,
             graph_requests: 17,
             accepted_messages: 0,
-            rejected_requests: 17
+            rejected_requests: 17,
+            http2_requests: 18,
+            connections: 1,
         }
     );
     assert!(h.emu.messages().is_empty());

@@ -44,7 +44,9 @@ async fn client_secret_in_body_gets_a_bearer_token() {
             token_requests: 2,
             graph_requests: 0,
             accepted_messages: 0,
-            rejected_requests: 0
+            rejected_requests: 0,
+            http2_requests: 2,
+            connections: 1,
         }
     );
 }
@@ -263,7 +265,9 @@ async fn every_post_counts_as_a_token_request() {
             token_requests: 3,
             graph_requests: 0,
             accepted_messages: 0,
-            rejected_requests: 3
+            rejected_requests: 3,
+            http2_requests: 4,
+            connections: 1,
         }
     );
 }

@@ -213,3 +213,152 @@ pub fn assert_sent_report(out: &std::process::Output) -> Value {
     assert_eq!(report["status"], "sent", "{report}");
     report
 }
+
+/// A child process killed when dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An `openssl s_server` on 127.0.0.1 with a certificate from a fresh CA. It completes TLS
+/// handshakes (when the protocol versions allow) but never answers HTTP.
+pub struct OpensslServer {
+    pub port: u16,
+    pub ca_path: PathBuf,
+    _dir: tempfile::TempDir,
+    _child: KillOnDrop,
+}
+
+impl OpensslServer {
+    /// Starts `openssl s_server` with extra `args` (e.g. `-tls1_1`). The test command installs
+    /// openssl; a missing binary fails the test rather than skipping it.
+    pub fn start(args: &[&str]) -> OpensslServer {
+        use std::io::Read;
+        use std::net::{IpAddr, Ipv4Addr};
+        let dir = tempfile::tempdir().unwrap();
+        let ca = graphmail_emulator::tls::CertificateAuthority::generate().unwrap();
+        let ca_path = dir.path().join("ca.pem");
+        ca.write_pem_files(&ca_path, &dir.path().join("ca-key.pem"))
+            .unwrap();
+        let server = ca
+            .issue_server_certificate(&["localhost"], &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+            .unwrap();
+        let (cert, key) = (
+            dir.path().join("server.pem"),
+            dir.path().join("server-key.pem"),
+        );
+        server.write_pem_files(&cert, &key).unwrap();
+        let port = free_port();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(args)
+            .args(["-quiet", "-cert"])
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("openssl must be installed (the test command installs it)");
+        let mut child = KillOnDrop(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.0.try_wait() {
+                let mut err = String::new();
+                child
+                    .0
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("openssl s_server exited ({status}): {err}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "openssl s_server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        OpensslServer {
+            port,
+            ca_path,
+            _dir: dir,
+            _child: child,
+        }
+    }
+
+    /// A client configuration pointing both endpoints at this server.
+    pub fn config(&self) -> Value {
+        let url = format!("https://127.0.0.1:{}", self.port);
+        json!({
+            "tenantId": "contoso.onmicrosoft.com", "clientId": "app", "clientSecret": "s",
+            "authorityHost": url, "graphEndpoint": url, "caCertificatePath": self.ca_path,
+        })
+    }
+}
+
+/// A minimal HTTP CONNECT proxy on 127.0.0.1 that records each CONNECT line.
+pub struct ConnectProxy {
+    pub port: u16,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn relay(
+    mut client: std::net::TcpStream,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        client.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let first = head.lines().next().unwrap_or_default().to_string();
+    seen.lock().unwrap().push(first.clone());
+    let target = first
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let upstream = std::net::TcpStream::connect(&target)?;
+    client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")?;
+    let (mut client_read, mut upstream_write) = (client.try_clone()?, upstream.try_clone()?);
+    std::thread::spawn(move || std::io::copy(&mut client_read, &mut upstream_write));
+    let (mut upstream_read, mut client_write) = (upstream, client);
+    std::io::copy(&mut upstream_read, &mut client_write)?;
+    Ok(())
+}
+
+impl ConnectProxy {
+    pub fn start() -> ConnectProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen_by_thread = std::sync::Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = std::sync::Arc::clone(&seen_by_thread);
+                std::thread::spawn(move || relay(stream, seen));
+            }
+        });
+        ConnectProxy { port, seen }
+    }
+}
