@@ -38,8 +38,8 @@ where
     });
     rx.recv().map_err(|_| {
         Error::new(
-            ErrorCode::Internal,
-            "A GraphMail task ended without a result (it panicked).",
+            ErrorCode::Panic,
+            "Internal error: a GraphMail task panicked before finishing. Please report this bug.",
         )
     })?
 }
