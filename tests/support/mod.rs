@@ -362,3 +362,137 @@ impl ConnectProxy {
         ConnectProxy { port, seen }
     }
 }
+
+/// One request seen by a [`CannedServer`]: the request line (`POST /path HTTP/1.1`), headers
+/// (lower-case names) and body.
+#[derive(Debug, Clone)]
+pub struct SeenRequest {
+    pub line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A tiny HTTPS/1.1 server (certificate from a fresh CA) that answers each request with what
+/// `respond` returns, for responses the emulator never gives (redirects, odd statuses).
+pub struct CannedServer {
+    pub port: u16,
+    pub ca_path: PathBuf,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<SeenRequest>>>,
+    _dir: tempfile::TempDir,
+}
+
+type Responder = dyn Fn(&SeenRequest) -> String + Send + Sync;
+
+fn serve_canned(
+    tcp: std::net::TcpStream,
+    config: std::sync::Arc<rustls::ServerConfig>,
+    respond: std::sync::Arc<Responder>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<SeenRequest>>>,
+) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let mut reader = BufReader::new(rustls::StreamOwned::new(conn, tcp));
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end().to_string();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let len = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body)?;
+        let request = SeenRequest {
+            line: line.trim_end().to_string(),
+            headers,
+            body,
+        };
+        let response = respond(&request);
+        seen.lock().unwrap().push(request);
+        reader.get_mut().write_all(response.as_bytes())?;
+        reader.get_mut().flush()?;
+    }
+}
+
+impl CannedServer {
+    pub fn start(respond: impl Fn(&SeenRequest) -> String + Send + Sync + 'static) -> CannedServer {
+        use std::net::{IpAddr, Ipv4Addr};
+        let dir = tempfile::tempdir().unwrap();
+        let ca = graphmail_emulator::tls::CertificateAuthority::generate().unwrap();
+        let ca_path = dir.path().join("ca.pem");
+        ca.write_pem_files(&ca_path, &dir.path().join("ca-key.pem"))
+            .unwrap();
+        let cert = ca
+            .issue_server_certificate(&["localhost"], &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+            .unwrap();
+        let mut config =
+            rustls::ServerConfig::builder_with_provider(graphmail_emulator::tls::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert.certificate_der().clone()], cert.private_key_der())
+                .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let config = std::sync::Arc::new(config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let respond: std::sync::Arc<Responder> = std::sync::Arc::new(respond);
+        let seen_by_thread = std::sync::Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let (config, respond, seen) =
+                    (config.clone(), respond.clone(), seen_by_thread.clone());
+                std::thread::spawn(move || serve_canned(tcp, config, respond, seen));
+            }
+        });
+        CannedServer {
+            port,
+            ca_path,
+            seen,
+            _dir: dir,
+        }
+    }
+
+    /// A client configuration pointing both endpoints at this server.
+    pub fn config(&self) -> Value {
+        let url = format!("https://127.0.0.1:{}", self.port);
+        json!({
+            "tenantId": "contoso.onmicrosoft.com", "clientId": "app-123", "clientSecret": "s",
+            "authorityHost": url, "graphEndpoint": url, "caCertificatePath": self.ca_path,
+            "timeoutSeconds": 10,
+        })
+    }
+}
+
+/// An HTTP/1.1 response with a JSON (or empty) body and extra header lines.
+pub fn http_response(status: &str, extra_headers: &[&str], body: &str) -> String {
+    let mut r = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    if !body.is_empty() {
+        r.push_str("Content-Type: application/json\r\n");
+    }
+    for h in extra_headers {
+        r.push_str(h);
+        r.push_str("\r\n");
+    }
+    r.push_str("\r\n");
+    r.push_str(body);
+    r
+}
+
+/// A token endpoint success body.
+pub const TOKEN_OK: &str = r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"canned-access-token-0123456789"}"#;
