@@ -23,4 +23,6 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The C and Python tests load the cdylib, which `cargo test` alone does not build.
+cargo build --workspace
 cargo test --workspace

@@ -193,7 +193,7 @@ pub fn cdylib_path() -> PathBuf {
     ));
     assert!(
         lib.exists(),
-        "the cdylib {} must be built (cargo test builds it)",
+        "the cdylib {} is missing: run `cargo build` before `cargo test` (tests/run.sh does)",
         lib.display()
     );
     lib
