@@ -184,7 +184,7 @@ pub fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
-/// The cdylib that C, Python and PowerShell load (`cargo test` builds it).
+/// The cdylib that C, Python and PowerShell load (built by `cargo build`, which tests/run.sh runs first).
 pub fn cdylib_path() -> PathBuf {
     let lib = target_dir().join(format!(
         "{}graphmail{}",
