@@ -153,6 +153,23 @@ enum graph_status graph_send_mail(struct graph_client *client,
 enum graph_status graph_acquire_token(struct graph_client *client, char **token_json_out);
 
 /**
+ * Shows what `graph_send_mail` would send, and sends nothing (no token request either): the
+ * message is validated exactly as for a send, then `*preview_json_out` receives
+ * `{"method": "POST", "url", "body", "attachments", "warnings"}`, where `body` is the sendMail
+ * JSON with each attachment's `contentBytes` replaced by a placeholder, or error JSON. Free it
+ * with `graph_string_free`.
+ *
+ * `client` may be NULL: the URL then uses the Global cloud's Graph endpoint.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `message_json` must be NULL or a NUL-terminated
+ * string; `preview_json_out` must be NULL or valid for a pointer write.
+ */
+enum graph_status graph_send_mail_preview(struct graph_client *client,
+                                          const char *message_json,
+                                          char **preview_json_out);
+
+/**
  * Frees a string returned by any GraphMail function (result JSON, error JSON, token JSON).
  * The memory is overwritten with zeros first, since a token result holds a bearer token.
  *

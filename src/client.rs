@@ -11,7 +11,9 @@ use crate::auth::client_secret::ClientSecretCredential;
 use crate::auth::{AccessToken, Credential, TokenRequest};
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode, Result};
-use crate::graph::send::{addresses, path_segment, prepare_send_mail, SendReport};
+use crate::graph::send::{
+    addresses, prepare_send_mail, preview_send_mail, send_mail_url, SendReport,
+};
 use crate::graph::{graph_error, GraphContext};
 use crate::http::{build_http_client, classify, host_of};
 use crate::message::{Message, ValidatedMessage};
@@ -108,11 +110,7 @@ impl Client {
         };
         let token = self.acquire_token().await?;
         let config = &self.inner.config;
-        let url = format!(
-            "{}/v1.0/users/{}/sendMail",
-            config.graph_endpoint,
-            path_segment(&msg.from.address)
-        );
+        let url = send_mail_url(&config.graph_endpoint, &msg.from);
         let host = host_of(&url);
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let request_bytes = prepared.body.len();
@@ -169,6 +167,12 @@ impl Client {
                 client_id: &config.client_id,
             },
         ))
+    }
+
+    /// What [`Client::send_mail`] would send (method, URL, JSON body, warnings), without
+    /// sending anything or fetching a token: PowerShell's `-WhatIf`.
+    pub fn preview_send_mail(&self, message: &Message) -> Result<serde_json::Value> {
+        preview_send_mail(&message.validate()?, &self.inner.config.graph_endpoint)
     }
 
     /// Blocking [`Client::send_mail`], run on the shared runtime (what the C ABI and CLI use).

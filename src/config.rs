@@ -122,6 +122,52 @@ impl fmt::Debug for ProxySetting {
     }
 }
 
+/// Each configuration key that can come from the environment, and its variable (as the Azure
+/// identity libraries name them, plus GraphMail's own `GRAPHMAIL_*`).
+pub const ENVIRONMENT_VARIABLES: &[(&str, &str)] = &[
+    ("tenantId", "AZURE_TENANT_ID"),
+    ("clientId", "AZURE_CLIENT_ID"),
+    ("clientSecret", "AZURE_CLIENT_SECRET"),
+    ("authorityHost", "AZURE_AUTHORITY_HOST"),
+    ("cloud", "GRAPHMAIL_CLOUD"),
+    ("graphEndpoint", "GRAPHMAIL_GRAPH_ENDPOINT"),
+    ("caCertificatePath", "GRAPHMAIL_CA_FILE"),
+    ("proxy", "GRAPHMAIL_PROXY"),
+    ("timeoutSeconds", "GRAPHMAIL_TIMEOUT_SECONDS"),
+];
+
+/// Reads a non-empty environment variable.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The configuration keys found in the environment, as JSON values.
+fn env_map(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Map<String, Value>> {
+    let mut map = Map::new();
+    for (key, var) in ENVIRONMENT_VARIABLES {
+        let Some(raw) = lookup(var) else { continue };
+        let value = if *key == "timeoutSeconds" {
+            let secs = raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidConfig,
+                        format!("{var} must be a number of seconds."),
+                    )
+                    .with_field(*var)
+                })?;
+            Value::Number(secs)
+        } else {
+            Value::String(raw)
+        };
+        map.insert(key.to_string(), value);
+    }
+    Ok(map)
+}
+
 /// The configuration keys of the C ABI's configuration JSON (camelCase).
 pub const CONFIG_KEYS: &[&str] = &[
     "tenantId",
@@ -134,6 +180,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "proxy",
     "timeoutSeconds",
     "connectTimeoutSeconds",
+    "useEnvironment",
 ];
 
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
@@ -183,8 +230,16 @@ impl ClientConfig {
     /// silently change where mail goes. An empty (or whitespace) string reads the environment
     /// instead ([`ClientConfig::from_env`]).
     pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_json_with_lookup(text, env_var)
+    }
+
+    /// Like [`ClientConfig::from_json`], reading environment variables through `lookup`.
+    pub fn from_json_with_lookup(
+        text: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
         if text.trim().is_empty() {
-            return Self::from_env();
+            return Self::from_lookup(lookup);
         }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             Error::new(
@@ -202,10 +257,30 @@ impl ClientConfig {
                 "The configuration must be a JSON object.",
             ));
         };
-        Self::from_map(map)
+        Self::from_map(map, &lookup)
     }
 
-    fn from_map(mut map: Map<String, Value>) -> Result<Self> {
+    fn from_map(
+        mut map: Map<String, Value>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        match map.remove("useEnvironment") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+            Some(Value::Bool(true)) => {
+                for (key, value) in env_map(lookup)? {
+                    if map.get(&key).is_none_or(Value::is_null) {
+                        map.insert(key, value);
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'useEnvironment' must be true or false.",
+                )
+                .with_field("useEnvironment"))
+            }
+        }
         const KEYS: &[&str] = CONFIG_KEYS;
         if let Some(unknown) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(Error::new(
@@ -266,56 +341,27 @@ impl ClientConfig {
     /// GraphMail's own `GRAPHMAIL_CLOUD`, `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`,
     /// `GRAPHMAIL_PROXY`, `GRAPHMAIL_TIMEOUT_SECONDS`.
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        Self::from_lookup(env_var)
     }
 
     /// Like [`ClientConfig::from_env`], reading variables through `lookup` (for tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let required = |name: &str, what: &str| {
-            lookup(name).ok_or_else(|| {
-                Error::new(
+        for (var, what) in [
+            ("AZURE_TENANT_ID", "directory (tenant) id or domain"),
+            ("AZURE_CLIENT_ID", "application (client) id"),
+            ("AZURE_CLIENT_SECRET", "client secret value"),
+        ] {
+            if lookup(var).is_none() {
+                return Err(Error::new(
                     ErrorCode::MissingSetting,
                     format!(
-                        "No configuration was given and {name} is not set: set it to the {what}."
+                        "No configuration was given and {var} is not set: set it to the {what}."
                     ),
                 )
-                .with_field(name.to_string())
-            })
-        };
-        let tenant = required("AZURE_TENANT_ID", "directory (tenant) id or domain")?;
-        let client = required("AZURE_CLIENT_ID", "application (client) id")?;
-        let secret = Secret::new(required("AZURE_CLIENT_SECRET", "client secret value")?);
-        let mut b = ClientConfig::builder(tenant, client, secret);
-        if let Some(c) = lookup("GRAPHMAIL_CLOUD") {
-            b = b.cloud(c.parse()?);
+                .with_field(var));
+            }
         }
-        if let Some(v) = lookup("AZURE_AUTHORITY_HOST") {
-            b = b.authority_host(v);
-        }
-        if let Some(v) = lookup("GRAPHMAIL_GRAPH_ENDPOINT") {
-            b = b.graph_endpoint(v);
-        }
-        if let Some(v) = lookup("GRAPHMAIL_CA_FILE") {
-            b = b.ca_certificate_path(v);
-        }
-        if let Some(v) = lookup("GRAPHMAIL_PROXY") {
-            b = b.proxy(if v.eq_ignore_ascii_case("none") {
-                ProxySetting::Direct
-            } else {
-                ProxySetting::Url(Secret::new(v))
-            });
-        }
-        if let Some(v) = lookup("GRAPHMAIL_TIMEOUT_SECONDS") {
-            let secs: f64 = v.trim().parse().map_err(|_| {
-                Error::new(
-                    ErrorCode::InvalidConfig,
-                    "GRAPHMAIL_TIMEOUT_SECONDS must be a number of seconds.",
-                )
-                .with_field("GRAPHMAIL_TIMEOUT_SECONDS")
-            })?;
-            b = b.timeout(seconds_to_duration(secs, "GRAPHMAIL_TIMEOUT_SECONDS")?);
-        }
-        b.build()
+        Self::from_map(env_map(&lookup)?, &lookup)
     }
 
     /// Directory (tenant) id or domain.
@@ -701,6 +747,41 @@ mod tests {
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("TOPSECRET-123"), "{dbg}");
         assert!(!dbg.contains("PROXYPASS"), "{dbg}");
+    }
+
+    #[test]
+    fn use_environment_fills_only_missing_keys() {
+        let env: HashMap<&str, &str> = [
+            ("AZURE_TENANT_ID", "env-tenant"),
+            ("AZURE_CLIENT_ID", "env-client"),
+            ("AZURE_CLIENT_SECRET", "env-secret"),
+            ("GRAPHMAIL_GRAPH_ENDPOINT", "https://emulator.local:8443"),
+            ("GRAPHMAIL_TIMEOUT_SECONDS", "7"),
+        ]
+        .into_iter()
+        .collect();
+        let lookup = |k: &str| env.get(k).map(|v| v.to_string());
+        let c = ClientConfig::from_json_with_lookup(
+            r#"{"useEnvironment": true, "clientId": "explicit-client", "clientSecret": "explicit"}"#,
+            lookup,
+        )
+        .unwrap();
+        assert_eq!(c.tenant_id(), "env-tenant");
+        assert_eq!(c.client_id(), "explicit-client");
+        assert_eq!(c.client_secret.expose(), "explicit");
+        assert_eq!(c.graph_endpoint(), "https://emulator.local:8443");
+        assert_eq!(c.timeout(), Duration::from_secs(7));
+        // Without useEnvironment, the JSON stands alone.
+        let e = ClientConfig::from_json_with_lookup(
+            r#"{"clientId": "c", "clientSecret": "s"}"#,
+            lookup,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::MissingSetting);
+        assert_eq!(e.field(), Some("tenantId"));
+        let e = ClientConfig::from_json_with_lookup(r#"{"useEnvironment": "yes"}"#, lookup)
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidConfig);
     }
 
     #[test]

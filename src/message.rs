@@ -131,6 +131,14 @@ pub struct Message {
     pub save_to_sent_items: bool,
     /// `-Attachments`: file paths (relative paths resolve against the process's working directory).
     pub attachments: Vec<PathBuf>,
+    /// `-SmtpServer` (or `$PSEmailServer`): accepted so existing scripts keep working; not used.
+    pub smtp_server: Option<String>,
+    /// `-Port`: accepted; not used.
+    pub port: Option<u32>,
+    /// `-UseSsl`: accepted; not used (Graph is always reached over TLS 1.2+).
+    pub use_ssl: Option<bool>,
+    /// `-Encoding` (a name such as `us-ascii` or `utf-8`): accepted; text is always sent as UTF-8.
+    pub encoding: Option<String>,
 }
 
 impl Default for Message {
@@ -149,6 +157,10 @@ impl Default for Message {
             headers: Vec::new(),
             save_to_sent_items: true,
             attachments: Vec::new(),
+            smtp_server: None,
+            port: None,
+            use_ssl: None,
+            encoding: None,
         }
     }
 }
@@ -168,6 +180,10 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "headers",
     "saveToSentItems",
     "attachments",
+    "smtpServer",
+    "port",
+    "useSsl",
+    "encoding",
 ];
 
 impl Message {
@@ -221,8 +237,18 @@ impl Message {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            smtp_server: opt_string(&mut map, "smtpServer")?,
+            use_ssl: opt_bool(&mut map, "useSsl")?,
+            encoding: opt_string(&mut map, "encoding")?,
             ..Message::default()
         };
+        match map.remove("port") {
+            None | Some(Value::Null) => {}
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|p| p <= i32::MAX as u64) => {
+                m.port = n.as_u64().map(|p| p as u32)
+            }
+            Some(_) => return Err(wrong_type("port", "a whole number from 0 to 2147483647")),
+        }
         match map.remove("priority") {
             None | Some(Value::Null) => {}
             Some(Value::String(s)) => m.priority = s.parse()?,
@@ -307,12 +333,15 @@ impl Message {
                 DeliveryNotification::OnSuccess => delivery_receipt = true,
                 other => warnings.push(Warning {
                     code: "DeliveryNotificationOptionUnsupported",
+                    level: WarningLevel::Warning,
                     message: format!(
                         "DeliveryNotificationOption {other:?} has no Graph equivalent and was ignored (Exchange Online sends non-delivery reports to the sender on its own); OnSuccess maps to a delivery receipt."
                     ),
                 }),
             }
         }
+
+        warnings.extend(self.smtp_warnings());
 
         let mut attachments = Vec::with_capacity(self.attachments.len());
         for (i, path) in self.attachments.iter().enumerate() {
@@ -337,6 +366,50 @@ impl Message {
     }
 }
 
+impl Message {
+    /// Verbose notes for the `Send-MailMessage` SMTP settings that do not apply to Graph.
+    fn smtp_warnings(&self) -> Vec<Warning> {
+        let verbose = |code, message: String| Warning {
+            code,
+            message,
+            level: WarningLevel::Verbose,
+        };
+        let mut out = Vec::new();
+        if let Some(server) = self.smtp_server.as_deref().filter(|s| !s.trim().is_empty()) {
+            out.push(verbose(
+                "SmtpServerIgnored",
+                format!(
+                    "SmtpServer '{}' is not used: GraphMail sends through Microsoft Graph over HTTPS (TLS 1.2+), not SMTP.",
+                    truncate_for_message(server)
+                ),
+            ));
+        }
+        if let Some(port) = self.port.filter(|p| *p != 0) {
+            out.push(verbose(
+                "PortIgnored",
+                format!("Port {port} is not used: Microsoft Graph is reached over HTTPS."),
+            ));
+        }
+        if self.use_ssl == Some(true) {
+            out.push(verbose(
+                "UseSslIgnored",
+                "UseSsl is not needed: Microsoft Graph is always reached over TLS 1.2 or newer."
+                    .to_string(),
+            ));
+        }
+        if let Some(encoding) = self.encoding.as_deref().filter(|e| !e.trim().is_empty()) {
+            out.push(verbose(
+                "EncodingIgnored",
+                format!(
+                    "Encoding '{}' is ignored: GraphMail always sends the subject and body as UTF-8.",
+                    truncate_for_message(encoding)
+                ),
+            ));
+        }
+        out
+    }
+}
+
 /// A note about something in the message that GraphMail could not honour exactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
@@ -344,6 +417,27 @@ pub struct Warning {
     pub code: &'static str,
     /// What was not honoured, and why.
     pub message: String,
+    /// How loudly to tell the user.
+    pub level: WarningLevel,
+}
+
+/// How loudly a [`Warning`] should be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarningLevel {
+    /// The result differs from what was asked (PowerShell: `Write-Warning`).
+    Warning,
+    /// Informational: a setting that does not apply to Graph (PowerShell: `Write-Verbose`).
+    Verbose,
+}
+
+impl WarningLevel {
+    /// `"warning"` or `"verbose"`, as in result JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningLevel::Warning => "warning",
+            WarningLevel::Verbose => "verbose",
+        }
+    }
 }
 
 /// An attachment file that exists, with its metadata.
@@ -641,6 +735,37 @@ mod tests {
             mutate(&mut m);
             assert_eq!(m.validate().unwrap_err().code(), code, "{m:?}");
         }
+    }
+
+    #[test]
+    fn smtp_settings_are_accepted_and_reported_as_verbose() {
+        let m = Message::from_json(
+            r#"{"from":"a@contoso.com","to":"b@contoso.com","smtpServer":"smtp.office365.com",
+                "port":587,"useSsl":true,"encoding":"us-ascii","deliveryNotificationOption":"OnFailure"}"#,
+        )
+        .unwrap();
+        let v = m.validate().unwrap();
+        let codes: Vec<_> = v.warnings.iter().map(|w| (w.code, w.level)).collect();
+        assert!(codes.contains(&("SmtpServerIgnored", WarningLevel::Verbose)));
+        assert!(codes.contains(&("PortIgnored", WarningLevel::Verbose)));
+        assert!(codes.contains(&("UseSslIgnored", WarningLevel::Verbose)));
+        assert!(codes.contains(&("EncodingIgnored", WarningLevel::Verbose)));
+        assert!(codes.contains(&(
+            "DeliveryNotificationOptionUnsupported",
+            WarningLevel::Warning
+        )));
+        // Defaults (port 0, no server, UseSsl off) say nothing.
+        let quiet = Message::from_json(
+            r#"{"from":"a@contoso.com","to":"b@contoso.com","port":0,"useSsl":false}"#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap();
+        assert!(quiet.warnings.is_empty());
+        assert_eq!(
+            Message::from_json(r#"{"port":-1}"#).unwrap_err().code(),
+            ErrorCode::InvalidMessage
+        );
     }
 
     #[test]

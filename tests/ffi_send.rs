@@ -245,3 +245,77 @@ fn unknown_tenant_and_unknown_app_are_named() {
     let r = FfiClient::new(&config).token();
     assert_error(&r, graph_status::Auth, "ApplicationNotFound");
 }
+
+#[test]
+fn preview_shows_the_request_and_sends_nothing() {
+    let t = TestEmulator::start();
+    let pdf = t.file("invoice.pdf", &[7u8; 1000]);
+    let message = json!({
+        "from": "alerts@contoso.test", "to": "ops@fabrikam.test", "subject": "WhatIf",
+        "attachments": [pdf], "smtpServer": "smtp.office365.com", "useSsl": true,
+        "deliveryNotificationOption": "OnFailure",
+    });
+    let client = FfiClient::new(&t.config());
+    let (status, preview) = client.preview(Some(&message));
+    assert_eq!(status, graph_status::Ok, "{preview}");
+    assert_eq!(preview["method"], "POST");
+    assert_eq!(
+        preview["url"],
+        format!(
+            "{}/v1.0/users/alerts@contoso.test/sendMail",
+            t.emulator.base_url()
+        )
+    );
+    assert_eq!(preview["body"]["message"]["subject"], "WhatIf");
+    assert_eq!(preview["attachments"][0]["size"], 1000);
+    assert!(preview["body"]["message"]["attachments"][0]["contentBytes"]
+        .as_str()
+        .unwrap()
+        .contains("1000 bytes"));
+    let levels: Vec<(String, String)> = preview["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["code"].as_str().unwrap().into(),
+                w["level"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        levels.contains(&("SmtpServerIgnored".into(), "verbose".into())),
+        "{levels:?}"
+    );
+    assert!(levels.contains(&(
+        "DeliveryNotificationOptionUnsupported".into(),
+        "warning".into()
+    )));
+    // Without a client the URL uses the Global cloud.
+    let (status, preview) = FfiClient::preview_without_client(&message);
+    assert_eq!(status, graph_status::Ok, "{preview}");
+    assert_eq!(
+        preview["url"],
+        "https://graph.microsoft.com/v1.0/users/alerts@contoso.test/sendMail"
+    );
+    // Bad input is refused like a send.
+    let r = client.preview(Some(&json!({"to": "ops@fabrikam.test"})));
+    support::assert_error(&r, graph_status::InvalidArgument, "MissingFrom");
+    assert_eq!(
+        t.emulator.stats().requests,
+        0,
+        "a preview sends nothing, not even a token request"
+    );
+}
+
+#[test]
+fn send_results_carry_warning_levels() {
+    let t = TestEmulator::start();
+    let (status, r) = FfiClient::new(&t.config()).send(&json!({
+        "from": "alerts@contoso.test", "to": "ops@fabrikam.test", "encoding": "us-ascii", "port": 25,
+    }));
+    assert_eq!(status, graph_status::Ok, "{r}");
+    let warnings = r["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{r}");
+    assert!(warnings.iter().all(|w| w["level"] == "verbose"));
+}

@@ -153,3 +153,40 @@ pub unsafe extern "C" fn graph_acquire_token(
         })
     }
 }
+
+/// Shows what `graph_send_mail` would send, and sends nothing (no token request either): the
+/// message is validated exactly as for a send, then `*preview_json_out` receives
+/// `{"method": "POST", "url", "body", "attachments", "warnings"}`, where `body` is the sendMail
+/// JSON with each attachment's `contentBytes` replaced by a placeholder, or error JSON. Free it
+/// with `graph_string_free`.
+///
+/// `client` may be NULL: the URL then uses the Global cloud's Graph endpoint.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `message_json` must be NULL or a NUL-terminated
+/// string; `preview_json_out` must be NULL or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn graph_send_mail_preview(
+    client: *mut graph_client,
+    message_json: *const c_char,
+    preview_json_out: *mut *mut c_char,
+) -> graph_status {
+    if preview_json_out.is_null() {
+        return graph_status::InvalidArgument;
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        boundary(preview_json_out, || {
+            let message = Message::from_json(borrow_str(message_json, "message_json")?)?;
+            let preview = if client.is_null() {
+                crate::graph::send::preview_send_mail(
+                    &message.validate()?,
+                    crate::Cloud::Global.graph_endpoint(),
+                )?
+            } else {
+                client_ref(client)?.preview_send_mail(&message)?
+            };
+            Ok(Some(preview.to_string()))
+        })
+    }
+}

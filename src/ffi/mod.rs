@@ -26,6 +26,7 @@ mod version;
 
 pub use client::{
     graph_acquire_token, graph_client, graph_client_free, graph_client_new, graph_send_mail,
+    graph_send_mail_preview,
 };
 pub use status::graph_status;
 pub use strings::graph_string_free;

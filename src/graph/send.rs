@@ -178,7 +178,26 @@ pub fn prepare_send_mail(msg: &ValidatedMessage) -> Result<PreparedSendMail> {
         });
         attachments.push(wire);
     }
-    let request = SendMailRequest {
+    let request = send_mail_request(msg, attachments);
+    let body = serde_json::to_vec(&request).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            "Could not serialize the sendMail request.",
+        )
+        .with_source(e)
+    })?;
+    if body.len() as u64 >= MAX_REQUEST_BYTES {
+        return Err(too_large(body.len() as u64));
+    }
+    Ok(PreparedSendMail {
+        body,
+        attachments: sent,
+    })
+}
+
+/// The sendMail request body for a validated message with the given attachment objects.
+fn send_mail_request(msg: &ValidatedMessage, attachments: Vec<FileAttachment>) -> SendMailRequest {
+    SendMailRequest {
         message: WireMessage {
             subject: msg.subject.clone(),
             body: msg.body.as_ref().map(|content| ItemBody {
@@ -203,21 +222,57 @@ pub fn prepare_send_mail(msg: &ValidatedMessage) -> Result<PreparedSendMail> {
             attachments,
         },
         save_to_sent_items: (!msg.save_to_sent_items).then_some(false),
-    };
-    let body = serde_json::to_vec(&request).map_err(|e| {
+    }
+}
+
+/// The sendMail URL for a sender: `{graph}/v1.0/users/{from}/sendMail`.
+pub fn send_mail_url(graph_endpoint: &str, from: &Mailbox) -> String {
+    format!(
+        "{graph_endpoint}/v1.0/users/{}/sendMail",
+        path_segment(&from.address)
+    )
+}
+
+/// What `sendMail` would be sent for `msg` — method, URL, JSON body and warnings — without
+/// reading attachment contents or sending anything (`-WhatIf`). Each attachment's
+/// `contentBytes` is a placeholder naming its size. The size limits are checked as for a send.
+pub fn preview_send_mail(msg: &ValidatedMessage, graph_endpoint: &str) -> Result<Value> {
+    check_inline_limits(msg)?;
+    let attachments = msg
+        .attachments
+        .iter()
+        .map(|a| FileAttachment {
+            odata_type: FILE_ATTACHMENT_TYPE,
+            name: a.name.clone(),
+            content_type: a.content_type,
+            content_bytes: format!("<base64 of {} bytes, read when sent>", a.size),
+        })
+        .collect();
+    let body = serde_json::to_value(send_mail_request(msg, attachments)).map_err(|e| {
         Error::new(
             ErrorCode::Internal,
             "Could not serialize the sendMail request.",
         )
         .with_source(e)
     })?;
-    if body.len() as u64 >= MAX_REQUEST_BYTES {
-        return Err(too_large(body.len() as u64));
-    }
-    Ok(PreparedSendMail {
-        body,
-        attachments: sent,
-    })
+    Ok(json!({
+        "method": "POST",
+        "url": send_mail_url(graph_endpoint, &msg.from),
+        "body": body,
+        "attachments": msg.attachments.iter().map(|a| json!({
+            "name": a.name, "size": a.size, "contentType": a.content_type,
+            "path": a.path.display().to_string(),
+        })).collect::<Vec<_>>(),
+        "warnings": warnings_json(&msg.warnings),
+    }))
+}
+
+/// Warnings as JSON: `[{"code", "message", "level"}]`.
+pub(crate) fn warnings_json(warnings: &[Warning]) -> Value {
+    warnings
+        .iter()
+        .map(|w| json!({"code": w.code, "message": w.message, "level": w.level.as_str()}))
+        .collect()
 }
 
 /// What a successful send did. [`SendReport::to_json`] is the C ABI's success result.
@@ -270,9 +325,7 @@ impl SendReport {
             })).collect::<Vec<_>>(),
             "saveToSentItems": self.save_to_sent_items,
             "requestBytes": self.request_bytes,
-            "warnings": self.warnings.iter().map(|w| json!({
-                "code": w.code, "message": w.message
-            })).collect::<Vec<_>>(),
+            "warnings": warnings_json(&self.warnings),
         })
     }
 }

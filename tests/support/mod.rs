@@ -496,3 +496,23 @@ pub fn http_response(status: &str, extra_headers: &[&str], body: &str) -> String
 
 /// A token endpoint success body.
 pub const TOKEN_OK: &str = r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"canned-access-token-0123456789"}"#;
+
+impl FfiClient {
+    /// `graph_send_mail_preview` with this client.
+    pub fn preview(&self, message: Option<&Value>) -> (graph_status, Value) {
+        preview_with(self.0, message)
+    }
+
+    /// `graph_send_mail_preview` with a NULL client.
+    pub fn preview_without_client(message: &Value) -> (graph_status, Value) {
+        preview_with(std::ptr::null_mut(), Some(message))
+    }
+}
+
+fn preview_with(client: *mut graph_client, message: Option<&Value>) -> (graph_status, Value) {
+    let owned = message.map(|m| CString::new(m.to_string()).unwrap());
+    let ptr = owned.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    let mut out: *mut c_char = std::ptr::null_mut();
+    let status = unsafe { graphmail::ffi::graph_send_mail_preview(client, ptr, &mut out) };
+    (status, serde_json::from_str(&take(out).unwrap()).unwrap())
+}

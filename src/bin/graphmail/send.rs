@@ -118,6 +118,7 @@ fn build_message(args: &SendArgs) -> graphmail::Result<Message> {
         headers,
         save_to_sent_items: !args.no_save_to_sent_items,
         attachments: args.attach.clone(),
+        ..Message::default()
     })
 }
 
