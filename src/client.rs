@@ -42,12 +42,22 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     config: ClientConfig,
     http: reqwest::Client,
     credential: Box<dyn Credential>,
     tokens: TokenCache,
+}
+
+impl std::fmt::Debug for Inner {
+    /// Shows the configuration (secrets redacted) and the credential; never the HTTP client,
+    /// whose own `Debug` could show proxy credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("credential", &self.credential)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -200,4 +210,22 @@ fn bearer(token: &AccessToken) -> Result<HeaderValue> {
     })?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let config = ClientConfig::from_json(
+            r#"{"tenantId":"t","clientId":"c","clientSecret":"CLIENT-SECRET-42","proxy":"http://user:PROXY-PASS-42@proxy.example:3128"}"#,
+        )
+        .unwrap();
+        let client = Client::new(config).unwrap();
+        let shown = format!("{client:?} {:?}", client.config());
+        assert!(!shown.contains("CLIENT-SECRET-42"), "{shown}");
+        assert!(!shown.contains("PROXY-PASS-42"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
 }
