@@ -74,6 +74,14 @@ typedef enum graph_status {
    * Another internal error (a GraphMail bug; please report it).
    */
   GRAPH_STATUS_INTERNAL = 9,
+  /**
+   * The caller cancelled the operation; nothing was sent.
+   */
+  GRAPH_STATUS_CANCELLED = 10,
+  /**
+   * Not an error: the operation is still running (`graph_send_wait` timed out).
+   */
+  GRAPH_STATUS_PENDING = 11,
 } graph_status;
 
 /**
@@ -82,6 +90,13 @@ typedef enum graph_status {
  * several threads at once.
  */
 typedef struct graph_client graph_client;
+
+/**
+ * A send in progress, from [`graph_send_mail_start`]. Follow it with [`graph_send_progress`],
+ * stop it with [`graph_send_cancel`], get its result with [`graph_send_wait`], and release it
+ * with [`graph_send_free`]. May be used from several threads at once.
+ */
+typedef struct graph_send graph_send;
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,6 +183,68 @@ enum graph_status graph_acquire_token(struct graph_client *client, char **token_
 enum graph_status graph_send_mail_preview(struct graph_client *client,
                                           const char *message_json,
                                           char **preview_json_out);
+
+/**
+ * Starts sending a message in the background and returns at once.
+ *
+ * The message is parsed and validated before anything starts: invalid input fails here, with
+ * `*send_out` NULL and error JSON in `*error_json_out` (as `graph_send_mail` would report
+ * it). On success `*send_out` receives the operation (free it with `graph_send_free`) and
+ * `*error_json_out` is NULL.
+ *
+ * # Safety
+ * `client` must be a live client; `message_json` a NUL-terminated string; `send_out` valid
+ * for a pointer write; `error_json_out` NULL or valid for a pointer write.
+ */
+enum graph_status graph_send_mail_start(struct graph_client *client,
+                                        const char *message_json,
+                                        struct graph_send **send_out,
+                                        char **error_json_out);
+
+/**
+ * Writes the progress of a send to `*progress_json_out`:
+ * `{"step", "bytesSent", "bytesTotal", "done", "cancelRequested"}`, where `step` is one of
+ * `pending`, `preparing`, `authenticating`, `sending`, `creatingDraft`, `uploading`,
+ * `sendingDraft`, `cleaningUp`, `done`. Free the string with `graph_string_free`.
+ *
+ * # Safety
+ * `send` must be a live operation; `progress_json_out` valid for a pointer write.
+ */
+enum graph_status graph_send_progress(struct graph_send *send, char **progress_json_out);
+
+/**
+ * Asks a send to stop. It stops between requests or abandons the one in flight, deletes any
+ * upload session and draft it created, and ends with `GRAPH_STATUS_CANCELLED` — unless it had
+ * already finished (a message Graph accepted cannot be unsent). Returns at once; use
+ * `graph_send_wait` for the outcome. NULL is ignored.
+ *
+ * # Safety
+ * `send` must be NULL or a live operation.
+ */
+void graph_send_cancel(struct graph_send *send);
+
+/**
+ * Waits up to `timeout_ms` milliseconds (0: just look) for a send to finish.
+ *
+ * Finished: returns the send's status and writes its result JSON (as `graph_send_mail` would)
+ * to `*result_json_out`; may be called again and returns the same result. Still running:
+ * returns `GRAPH_STATUS_PENDING` and writes nothing.
+ *
+ * # Safety
+ * `send` must be a live operation; `result_json_out` valid for a pointer write.
+ */
+enum graph_status graph_send_wait(struct graph_send *send,
+                                  uint32_t timeout_ms,
+                                  char **result_json_out);
+
+/**
+ * Releases an operation. A send still running is cancelled first (its cleanup finishes in the
+ * background). NULL is ignored. The operation must not be used afterwards.
+ *
+ * # Safety
+ * `send` must be NULL or a pointer from `graph_send_mail_start` not yet freed.
+ */
+void graph_send_free(struct graph_send *send);
 
 /**
  * Frees a string returned by any GraphMail function (result JSON, error JSON, token JSON).

@@ -11,12 +11,17 @@ use crate::auth::client_secret::ClientSecretCredential;
 use crate::auth::{AccessToken, Credential, TokenRequest};
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode, Result};
+use crate::graph::draft::send_via_draft;
+use crate::graph::request::exchange;
 use crate::graph::send::{
-    addresses, prepare_send_mail, preview_send_mail, send_mail_url, SendReport,
+    addresses, draft_message, draft_warnings, plan_send, prepare_send_mail, preview_send_mail,
+    send_mail_url, SendPath, SendReport, SentAttachment,
 };
 use crate::graph::{graph_error, GraphContext};
-use crate::http::{build_http_client, classify, host_of};
+use crate::http::build_http_client;
 use crate::message::{Message, ValidatedMessage};
+use crate::message::{Warning, WarningLevel};
+use crate::progress::{SendControl, SendStep};
 
 /// A GraphMail client. Create one per configuration and reuse it: the token and the
 /// connections are reused across sends.
@@ -107,6 +112,71 @@ impl Client {
 
     /// Sends a message that already passed [`Message::validate`].
     pub async fn send_validated(&self, msg: ValidatedMessage) -> Result<SendReport> {
+        self.send_validated_with(msg, &SendControl::new()).await
+    }
+
+    /// Sends a validated message, reporting progress to (and obeying a cancel from) `control`.
+    /// Messages whose attachments fit one request go through `sendMail`; others through a
+    /// draft and upload sessions. What no path can send is refused before any request.
+    pub async fn send_validated_with(
+        &self,
+        msg: ValidatedMessage,
+        control: &SendControl,
+    ) -> Result<SendReport> {
+        let result = self.send_inner(msg, control).await;
+        control.set_step(SendStep::Done);
+        result
+    }
+
+    async fn send_inner(&self, msg: ValidatedMessage, control: &SendControl) -> Result<SendReport> {
+        control.set_step(SendStep::Preparing);
+        let config = &self.inner.config;
+        let path = plan_send(&msg, config.max_message_bytes)?;
+        control.set_total(msg.attachments.iter().map(|a| a.size).sum());
+        control.check()?;
+        match path {
+            SendPath::SendMail => self.send_direct(msg, control).await,
+            SendPath::Draft => {
+                control.set_step(SendStep::Authenticating);
+                let token = control.run(self.acquire_token()).await?;
+                let outcome = send_via_draft(
+                    &self.inner.http,
+                    &config.graph_endpoint,
+                    &token,
+                    &config.client_id,
+                    &msg,
+                    draft_message(&msg),
+                    control,
+                )
+                .await?;
+                let mut warnings = msg.warnings.clone();
+                warnings.extend(draft_warnings(&msg));
+                if outcome.verified_after_lost_answer {
+                    warnings.push(Warning {
+                        code: "SendConfirmedAfterLostAnswer",
+                        level: WarningLevel::Warning,
+                        message: "The answer to the send request was lost; Graph shows the draft was sent, so it was not sent again.".to_string(),
+                    });
+                }
+                Ok(report(
+                    &msg,
+                    SendPath::Draft,
+                    202,
+                    outcome.request_id,
+                    outcome.client_request_id,
+                    outcome.attachments,
+                    0,
+                    warnings,
+                ))
+            }
+        }
+    }
+
+    async fn send_direct(
+        &self,
+        msg: ValidatedMessage,
+        control: &SendControl,
+    ) -> Result<SendReport> {
         let prepared = {
             let msg = msg.clone();
             tokio::task::spawn_blocking(move || prepare_send_mail(&msg))
@@ -118,13 +188,14 @@ impl Client {
                     )
                 })??
         };
-        let token = self.acquire_token().await?;
+        control.set_step(SendStep::Authenticating);
+        let token = control.run(self.acquire_token()).await?;
         let config = &self.inner.config;
         let url = send_mail_url(&config.graph_endpoint, &msg.from);
-        let host = host_of(&url);
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let request_bytes = prepared.body.len();
-        let response = self
+        control.set_step(SendStep::Sending);
+        let request = self
             .inner
             .http
             .post(&url)
@@ -132,35 +203,25 @@ impl Client {
             .header(CONTENT_TYPE, "application/json")
             .header("client-request-id", &client_request_id)
             .header("return-client-request-id", "true")
-            .body(prepared.body)
-            .send()
-            .await
-            .map_err(|e| classify(e, "The sendMail request", &host))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| classify(e, "Reading the sendMail response", &host))?;
-        let request_id = crate::graph::request_id_header(&headers);
-        if status == 202 {
-            return Ok(SendReport {
-                path: "sendMail",
-                http_status: status,
+            .body(prepared.body);
+        let answer = exchange(request, &url, "The sendMail request", control).await?;
+        let request_id = crate::graph::request_id_header(&answer.headers);
+        if answer.status == 202 {
+            control.add_sent(prepared.attachments.iter().map(|a| a.size).sum());
+            let warnings = msg.warnings.clone();
+            return Ok(report(
+                &msg,
+                SendPath::SendMail,
+                202,
                 request_id,
                 client_request_id,
-                from: msg.from.address.clone(),
-                to: addresses(&msg.to),
-                cc: addresses(&msg.cc),
-                bcc: addresses(&msg.bcc),
-                subject: msg.subject.clone(),
-                attachments: prepared.attachments,
-                save_to_sent_items: msg.save_to_sent_items,
+                prepared.attachments,
                 request_bytes,
-                warnings: msg.warnings.clone(),
-            });
+                warnings,
+            ));
         }
-        if (200..300).contains(&status) {
+        if (200..300).contains(&answer.status) {
+            let status = answer.status;
             return Err(Error::new(
                 ErrorCode::UnexpectedResponse,
                 format!("Graph answered HTTP {status} instead of 202 Accepted, so it is not certain the message was accepted. Check the sender's Sent Items before sending again."),
@@ -169,9 +230,9 @@ impl Client {
             .with_request_id(request_id));
         }
         Err(graph_error(
-            status,
-            &headers,
-            &body,
+            answer.status,
+            &answer.headers,
+            &answer.body,
             &GraphContext {
                 mailbox: &msg.from.address,
                 client_id: &config.client_id,
@@ -182,7 +243,12 @@ impl Client {
     /// What [`Client::send_mail`] would send (method, URL, JSON body, warnings), without
     /// sending anything or fetching a token: PowerShell's `-WhatIf`.
     pub fn preview_send_mail(&self, message: &Message) -> Result<serde_json::Value> {
-        preview_send_mail(&message.validate()?, &self.inner.config.graph_endpoint)
+        let config = &self.inner.config;
+        preview_send_mail(
+            &message.validate()?,
+            &config.graph_endpoint,
+            config.max_message_bytes,
+        )
     }
 
     /// Blocking [`Client::send_mail`], run on the shared runtime (what the C ABI and CLI use).
@@ -199,8 +265,38 @@ impl Client {
     }
 }
 
+/// The success report.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    msg: &ValidatedMessage,
+    path: SendPath,
+    http_status: u16,
+    request_id: Option<String>,
+    client_request_id: String,
+    attachments: Vec<SentAttachment>,
+    request_bytes: usize,
+    warnings: Vec<Warning>,
+) -> SendReport {
+    SendReport {
+        path: path.as_str(),
+        http_status,
+        request_id,
+        client_request_id,
+        from: msg.from.address.clone(),
+        to: addresses(&msg.to),
+        cc: addresses(&msg.cc),
+        bcc: addresses(&msg.bcc),
+        subject: msg.subject.clone(),
+        attachments,
+        save_to_sent_items: msg.save_to_sent_items && path == SendPath::SendMail
+            || path == SendPath::Draft,
+        request_bytes,
+        warnings,
+    }
+}
+
 /// The `Authorization` header value, marked sensitive so it is never printed.
-fn bearer(token: &AccessToken) -> Result<HeaderValue> {
+pub(crate) fn bearer(token: &AccessToken) -> Result<HeaderValue> {
     let text = Zeroizing::new(format!("Bearer {}", token.token.expose()));
     let mut value = HeaderValue::from_str(&text).map_err(|_| {
         Error::new(

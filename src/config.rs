@@ -16,6 +16,9 @@ use crate::secret::Secret;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// Default connect timeout, in seconds.
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+/// Default maximum message size (all attachments together): 150 MB, the most Exchange Online
+/// can be configured to accept (its own default is 35 MB).
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 150 * 1024 * 1024;
 
 /// A Microsoft cloud: chooses the login (authority) host, the Graph host and the token scope
 /// together, since tokens of one cloud are not valid in another.
@@ -180,6 +183,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "proxy",
     "timeoutSeconds",
     "connectTimeoutSeconds",
+    "maxMessageBytes",
     "useEnvironment",
 ];
 
@@ -200,6 +204,7 @@ pub struct ClientConfig {
     pub(crate) proxy: ProxySetting,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) max_message_bytes: u64,
 }
 
 impl ClientConfig {
@@ -221,6 +226,7 @@ impl ClientConfig {
             proxy: ProxySetting::System,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
 
@@ -333,6 +339,19 @@ impl ClientConfig {
         if let Some(s) = take_seconds(&mut map, "connectTimeoutSeconds")? {
             b = b.connect_timeout(s);
         }
+        match map.remove("maxMessageBytes") {
+            None | Some(Value::Null) => {}
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v > 0) => {
+                b = b.max_message_bytes(n.as_u64().unwrap_or(DEFAULT_MAX_MESSAGE_BYTES))
+            }
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'maxMessageBytes' must be a positive whole number of bytes.",
+                )
+                .with_field("maxMessageBytes"))
+            }
+        }
         b.build()
     }
 
@@ -407,6 +426,10 @@ impl ClientConfig {
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
+    /// The largest total attachment size GraphMail will send (bytes).
+    pub fn max_message_bytes(&self) -> u64 {
+        self.max_message_bytes
+    }
 }
 
 /// Builder for [`ClientConfig`]; see [`ClientConfig::builder`]. [`ClientConfigBuilder::build`]
@@ -423,6 +446,7 @@ pub struct ClientConfigBuilder {
     proxy: ProxySetting,
     timeout: Duration,
     connect_timeout: Duration,
+    max_message_bytes: u64,
 }
 
 impl ClientConfigBuilder {
@@ -461,6 +485,12 @@ impl ClientConfigBuilder {
     /// Connect timeout (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+    /// Largest total attachment size to send (default 150 MB). Set it to the mailbox's
+    /// maximum send size to refuse oversized messages before uploading anything.
+    pub fn max_message_bytes(mut self, bytes: u64) -> Self {
+        self.max_message_bytes = bytes;
         self
     }
 
@@ -542,6 +572,7 @@ impl ClientConfigBuilder {
             proxy: self.proxy,
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
+            max_message_bytes: self.max_message_bytes,
         })
     }
 }

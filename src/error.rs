@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Timeout,
     /// A bug in GraphMail (including a caught panic).
     Internal,
+    /// The caller cancelled the operation.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -44,6 +46,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Internal => "internal",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }
@@ -147,6 +150,8 @@ error_codes! {
     GraphRequestRejected => Graph,
     /// Graph answered a success status other than 202 Accepted: the outcome is uncertain.
     UnexpectedResponse => Graph,
+    /// An attachment upload session failed after its retries were used up.
+    UploadFailed => Graph,
     /// The connection failed (DNS, refused, reset, proxy).
     ConnectionFailed => Network,
     /// The connect or request timeout elapsed.
@@ -157,6 +162,8 @@ error_codes! {
     TlsCertificateInvalid => Tls,
     /// The TLS handshake failed for another reason.
     TlsHandshakeFailed => Tls,
+    /// The send was cancelled by the caller; nothing was sent and the draft was deleted.
+    Cancelled => Cancelled,
     /// A panic was caught at the C ABI boundary (a GraphMail bug).
     Panic => Internal,
     /// An unexpected internal error (a GraphMail bug).
@@ -173,29 +180,49 @@ impl fmt::Display for ErrorCode {
 ///
 /// `Display` is the user-facing message (what failed and how to fix it). Accessors give the
 /// stable [`ErrorCode`], the [`ErrorKind`], and for Graph and token errors the HTTP status,
-/// Graph's own error code and the request id to quote to Microsoft support.
-#[derive(thiserror::Error)]
-#[error("{message}")]
-pub struct Error {
+/// Graph's own error code and the request id to quote to Microsoft support. (Boxed, so a
+/// `Result` stays one pointer wide.)
+pub struct Error(Box<ErrorInner>);
+
+struct ErrorInner {
     code: ErrorCode,
     message: String,
     http_status: Option<u16>,
     graph_code: Option<String>,
     request_id: Option<String>,
     field: Option<String>,
-    #[source]
+    step: Option<&'static str>,
+    draft_deleted: Option<bool>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.0;
         f.debug_struct("Error")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("http_status", &self.http_status)
-            .field("graph_code", &self.graph_code)
-            .field("request_id", &self.request_id)
-            .field("field", &self.field)
+            .field("code", &e.code)
+            .field("message", &e.message)
+            .field("http_status", &e.http_status)
+            .field("graph_code", &e.graph_code)
+            .field("request_id", &e.request_id)
+            .field("field", &e.field)
+            .field("step", &e.step)
+            .field("draft_deleted", &e.draft_deleted)
             .finish()
     }
 }
@@ -206,95 +233,140 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Creates an error with a code and a user-facing message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorInner {
             code,
             message: message.into(),
             http_status: None,
             graph_code: None,
             request_id: None,
             field: None,
+            step: None,
+            draft_deleted: None,
             source: None,
-        }
+        }))
     }
 
     /// Records the HTTP status the server answered with.
     pub fn with_http_status(mut self, status: u16) -> Self {
-        self.http_status = Some(status);
+        self.0.http_status = Some(status);
         self
     }
 
     /// Records the server's own error code (Graph `error.code`, or the token endpoint's `error`).
     pub fn with_graph_code(mut self, code: impl Into<String>) -> Self {
-        self.graph_code = Some(code.into());
+        self.0.graph_code = Some(code.into());
         self
     }
 
     /// Records the server's request id (Graph `request-id`, or the token endpoint's trace id).
     pub fn with_request_id(mut self, id: Option<String>) -> Self {
-        self.request_id = id;
+        self.0.request_id = id;
         self
     }
 
     /// Names the input field that is wrong (e.g. `to[1]`, `headers.X-Foo`, `clientSecret`).
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.0.field = Some(field.into());
         self
     }
 
     /// Attaches the underlying cause (kept for `source()`, never shown in the message).
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
+    }
+
+    /// Names the step of a multi-request send that failed (`createDraft`, `addAttachment`,
+    /// `createUploadSession`, `uploadAttachment`, `sendDraft`).
+    pub fn with_step(mut self, step: &'static str) -> Self {
+        self.0.step = Some(step);
+        self
+    }
+
+    /// Records whether the draft created for this send was deleted after the failure.
+    pub fn with_draft_deleted(mut self, deleted: bool) -> Self {
+        self.0.draft_deleted = Some(deleted);
+        self
+    }
+
+    /// The step of a multi-request send that failed, if any.
+    pub fn step(&self) -> Option<&'static str> {
+        self.0.step
+    }
+
+    /// For a failure on the draft path: whether the draft was deleted (`Some(true)`: nothing is
+    /// left behind) or could not be (`Some(false)`: the message says which draft remains).
+    pub fn draft_deleted(&self) -> Option<bool> {
+        self.0.draft_deleted
+    }
+
+    /// A copy with every public field (the underlying `source` is not kept).
+    pub fn duplicate(&self) -> Error {
+        let e = &self.0;
+        Error(Box::new(ErrorInner {
+            code: e.code,
+            message: e.message.clone(),
+            http_status: e.http_status,
+            graph_code: e.graph_code.clone(),
+            request_id: e.request_id.clone(),
+            field: e.field.clone(),
+            step: e.step,
+            draft_deleted: e.draft_deleted,
+            source: None,
+        }))
     }
 
     /// The stable error code.
     pub fn code(&self) -> ErrorCode {
-        self.code
+        self.0.code
     }
 
     /// The coarse kind.
     pub fn kind(&self) -> ErrorKind {
-        self.code.kind()
+        self.0.code.kind()
     }
 
     /// The user-facing message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The HTTP status, for errors that came from Graph or the token endpoint.
     pub fn http_status(&self) -> Option<u16> {
-        self.http_status
+        self.0.http_status
     }
 
     /// Graph's (or the token endpoint's) own error code, e.g. `ErrorInvalidUser`, `invalid_client`.
     pub fn graph_code(&self) -> Option<&str> {
-        self.graph_code.as_deref()
+        self.0.graph_code.as_deref()
     }
 
     /// The request id to quote to Microsoft support.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
 
     /// The input field at fault, for invalid-input errors.
     pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
+        self.0.field.as_deref()
     }
 
     /// The error as the JSON object every face of GraphMail returns:
-    /// `{"error": {"code", "kind", "message", "httpStatus", "graphCode", "requestId", "field"}}`.
+    /// `{"error": {"code", "kind", "message", "httpStatus", "graphCode", "requestId", "field",
+    /// "step", "draftDeleted"}}`.
     /// Keys with no value are `null`, so the shape is always the same.
     pub fn to_json(&self) -> Value {
         json!({
             "error": {
-                "code": self.code.as_str(),
+                "code": self.0.code.as_str(),
                 "kind": self.kind().as_str(),
-                "message": self.message,
-                "httpStatus": self.http_status,
-                "graphCode": self.graph_code,
-                "requestId": self.request_id,
-                "field": self.field,
+                "message": self.0.message,
+                "httpStatus": self.0.http_status,
+                "graphCode": self.0.graph_code,
+                "requestId": self.0.request_id,
+                "field": self.0.field,
+                "step": self.0.step,
+                "draftDeleted": self.0.draft_deleted,
             }
         })
     }

@@ -24,6 +24,7 @@ pub mod ffi;
 pub mod graph;
 mod http;
 pub mod message;
+pub mod progress;
 pub mod runtime;
 pub mod secret;
 
@@ -35,6 +36,7 @@ pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use graph::send::SendReport;
 pub use http::USER_AGENT;
 pub use message::{DeliveryNotification, Message, Priority, ValidatedMessage};
+pub use progress::{Progress, SendControl, SendStep};
 pub use secret::Secret;
 
 /// The library version (the crate version; the C ABI's `graph_version()` returns the same).

@@ -131,6 +131,8 @@ pub struct Message {
     pub save_to_sent_items: bool,
     /// `-Attachments`: file paths (relative paths resolve against the process's working directory).
     pub attachments: Vec<PathBuf>,
+    /// Inline images: (content id, file path) pairs, referenced from the HTML body as `cid:<id>`.
+    pub inline_attachments: Vec<(String, PathBuf)>,
     /// `-SmtpServer` (or `$PSEmailServer`): accepted so existing scripts keep working; not used.
     pub smtp_server: Option<String>,
     /// `-Port`: accepted; not used.
@@ -157,6 +159,7 @@ impl Default for Message {
             headers: Vec::new(),
             save_to_sent_items: true,
             attachments: Vec::new(),
+            inline_attachments: Vec::new(),
             smtp_server: None,
             port: None,
             use_ssl: None,
@@ -180,6 +183,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "headers",
     "saveToSentItems",
     "attachments",
+    "inlineAttachments",
     "smtpServer",
     "port",
     "useSsl",
@@ -242,6 +246,28 @@ impl Message {
             encoding: opt_string(&mut map, "encoding")?,
             ..Message::default()
         };
+        match map.remove("inlineAttachments") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(items)) => {
+                for (cid, path) in items {
+                    match path {
+                        Value::String(p) => m.inline_attachments.push((cid, PathBuf::from(p))),
+                        _ => {
+                            return Err(wrong_type(
+                                "inlineAttachments",
+                                "an object of content ids to file paths",
+                            ))
+                        }
+                    }
+                }
+            }
+            Some(_) => {
+                return Err(wrong_type(
+                    "inlineAttachments",
+                    "an object of content ids to file paths",
+                ))
+            }
+        }
         match map.remove("port") {
             None | Some(Value::Null) => {}
             Some(Value::Number(n)) if n.as_u64().is_some_and(|p| p <= i32::MAX as u64) => {
@@ -345,7 +371,39 @@ impl Message {
 
         let mut attachments = Vec::with_capacity(self.attachments.len());
         for (i, path) in self.attachments.iter().enumerate() {
-            attachments.push(AttachmentFile::inspect(path, i)?);
+            attachments.push(AttachmentFile::inspect(
+                path,
+                None,
+                format!("attachments[{i}]"),
+            )?);
+        }
+        let mut seen_ids: Vec<String> = Vec::new();
+        for (cid, path) in &self.inline_attachments {
+            let field = format!("inlineAttachments.{cid}");
+            let valid = !cid.is_empty()
+                && cid.len() <= 200
+                && cid
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && !"<>\"\\".contains(c));
+            if !valid {
+                return Err(Error::new(
+                    ErrorCode::InvalidMessage,
+                    format!(
+                        "Inline attachment id '{}' is not valid: use letters, digits and punctuation without spaces or <>, and reference it as cid:<id> in the HTML body.",
+                        truncate_for_message(cid)
+                    ),
+                )
+                .with_field(field));
+            }
+            if seen_ids.iter().any(|s| s.eq_ignore_ascii_case(cid)) {
+                return Err(Error::new(
+                    ErrorCode::InvalidMessage,
+                    format!("Inline attachment id '{cid}' is used twice."),
+                )
+                .with_field(field));
+            }
+            seen_ids.push(cid.clone());
+            attachments.push(AttachmentFile::inspect(path, Some(cid.clone()), field)?);
         }
         Ok(ValidatedMessage {
             from,
@@ -451,11 +509,14 @@ pub struct AttachmentFile {
     pub content_type: &'static str,
     /// Size in bytes when validated.
     pub size: u64,
+    /// For an inline attachment, the content id referenced as `cid:` from the HTML body.
+    pub content_id: Option<String>,
+    /// The input field it came from (`attachments[0]`, `inlineAttachments.logo`), for errors.
+    pub field: String,
 }
 
 impl AttachmentFile {
-    fn inspect(path: &Path, index: usize) -> Result<AttachmentFile> {
-        let field = format!("attachments[{index}]");
+    fn inspect(path: &Path, content_id: Option<String>, field: String) -> Result<AttachmentFile> {
         let shown = path.display().to_string();
         if shown.trim().is_empty() {
             return Err(Error::new(
@@ -493,6 +554,8 @@ impl AttachmentFile {
             path: path.to_path_buf(),
             name,
             size: meta.len(),
+            content_id,
+            field,
         })
     }
 }

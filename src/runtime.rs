@@ -17,6 +17,21 @@ static RUNTIME: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
         .map_err(|e| e.to_string())
 });
 
+/// Starts `future` on the shared runtime and returns at once.
+pub fn spawn<F>(future: F) -> Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let runtime = RUNTIME.as_ref().map_err(|why| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("GraphMail could not start its async runtime: {why}"),
+        )
+    })?;
+    runtime.spawn(future);
+    Ok(())
+}
+
 /// Runs `future` on the shared runtime and waits for it on the calling thread.
 ///
 /// Safe to call from any thread, including from inside another tokio runtime (the future runs

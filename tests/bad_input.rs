@@ -24,7 +24,7 @@ fn bad_messages_are_refused_before_any_request() {
     let big = t.dir.path().join("big.bin");
     std::fs::File::create(&big)
         .unwrap()
-        .set_len(3 * 1024 * 1024)
+        .set_len(150 * 1024 * 1024 + 1)
         .unwrap();
     let mut no_from = good();
     no_from.as_object_mut().unwrap().remove("from");
@@ -83,7 +83,7 @@ fn bad_messages_are_refused_before_any_request() {
             "AttachmentNotFound",
         ),
         (
-            "attachment too big for sendMail",
+            "attachment over Graph's 150 MB limit",
             with("attachments", json!([big])),
             "AttachmentTooLarge",
         ),

@@ -20,7 +20,7 @@ pub struct graph_client {
 
 /// # Safety
 /// `client` must be NULL or a live pointer from `graph_client_new`.
-unsafe fn client_ref<'a>(client: *const graph_client) -> Result<&'a Client> {
+pub(crate) unsafe fn client_ref<'a>(client: *const graph_client) -> Result<&'a Client> {
     if client.is_null() {
         return Err(
             Error::new(ErrorCode::NullArgument, "The argument 'client' is NULL.")
@@ -182,6 +182,7 @@ pub unsafe extern "C" fn graph_send_mail_preview(
                 crate::graph::send::preview_send_mail(
                     &message.validate()?,
                     crate::Cloud::Global.graph_endpoint(),
+                    crate::config::DEFAULT_MAX_MESSAGE_BYTES,
                 )?
             } else {
                 client_ref(client)?.preview_send_mail(&message)?

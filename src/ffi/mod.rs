@@ -20,6 +20,7 @@
 
 mod client;
 mod panic;
+mod send_op;
 mod status;
 mod strings;
 mod version;
@@ -27,6 +28,10 @@ mod version;
 pub use client::{
     graph_acquire_token, graph_client, graph_client_free, graph_client_new, graph_send_mail,
     graph_send_mail_preview,
+};
+pub use send_op::{
+    graph_send, graph_send_cancel, graph_send_free, graph_send_mail_start, graph_send_progress,
+    graph_send_wait,
 };
 pub use status::graph_status;
 pub use strings::graph_string_free;

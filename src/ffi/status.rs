@@ -30,6 +30,10 @@ pub enum graph_status {
     Panic = 8,
     /// Another internal error (a GraphMail bug; please report it).
     Internal = 9,
+    /// The caller cancelled the operation; nothing was sent.
+    Cancelled = 10,
+    /// Not an error: the operation is still running (`graph_send_wait` timed out).
+    Pending = 11,
 }
 
 impl graph_status {
@@ -47,6 +51,7 @@ impl graph_status {
             ErrorKind::Io => graph_status::Io,
             ErrorKind::Timeout => graph_status::Timeout,
             ErrorKind::Internal => graph_status::Internal,
+            ErrorKind::Cancelled => graph_status::Cancelled,
         }
     }
 }
@@ -67,6 +72,8 @@ mod tests {
         assert_eq!(graph_status::Timeout as i32, 7);
         assert_eq!(graph_status::Panic as i32, 8);
         assert_eq!(graph_status::Internal as i32, 9);
+        assert_eq!(graph_status::Cancelled as i32, 10);
+        assert_eq!(graph_status::Pending as i32, 11);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Microsoft Graph: wire types ([`wire`]), the sendMail request ([`send`]), and turning Graph's
 //! error responses into [`Error`]s whose messages say what to fix.
 
+pub(crate) mod draft;
+pub(crate) mod request;
 pub mod send;
+pub mod upload;
 pub mod wire;
 
 use reqwest::header::HeaderMap;

@@ -33,11 +33,71 @@ pub(crate) fn path_segment(s: &str) -> String {
     utf8_percent_encode(s, PATH_SEGMENT).to_string()
 }
 
+/// Graph's limit for one attachment (through an upload session): 150 MB.
+pub const MAX_ATTACHMENT_BYTES: u64 = 150 * 1024 * 1024;
+
+/// How a message is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendPath {
+    /// One `sendMail` request with inline attachments.
+    SendMail,
+    /// A draft, attachments (large ones through upload sessions), then `send`.
+    Draft,
+}
+
+impl SendPath {
+    /// `"sendMail"` or `"draft"`, as in result JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendPath::SendMail => "sendMail",
+            SendPath::Draft => "draft",
+        }
+    }
+}
+
+/// Chooses the path, and refuses before any request what no path can send: an attachment over
+/// 150 MB, or attachments totalling more than `max_message_bytes`.
+pub fn plan_send(msg: &ValidatedMessage, max_message_bytes: u64) -> Result<SendPath> {
+    let mut total: u64 = 0;
+    for a in &msg.attachments {
+        if a.size > MAX_ATTACHMENT_BYTES {
+            return Err(Error::new(
+                ErrorCode::AttachmentTooLarge,
+                format!(
+                    "Attachment '{}' is {} bytes; Graph accepts attachments of at most 150 MB (157,286,400 bytes). Send the file as a link instead.",
+                    a.name, a.size
+                ),
+            )
+            .with_field(a.field.clone()));
+        }
+        total += a.size;
+    }
+    if total > max_message_bytes {
+        return Err(Error::new(
+            ErrorCode::MessageTooLarge,
+            format!(
+                "The attachments total {total} bytes, over the maximum message size of {max_message_bytes} bytes (maxMessageBytes). Exchange Online refuses messages over the mailbox's maximum send size (35 MB by default, at most 150 MB)."
+            ),
+        )
+        .with_field("attachments"));
+    }
+    Ok(if check_inline_limits(msg).is_ok() {
+        SendPath::SendMail
+    } else {
+        SendPath::Draft
+    })
+}
+
+/// The draft body: every message field and header, no attachments.
+pub(crate) fn draft_message(msg: &ValidatedMessage) -> WireMessage {
+    send_mail_request(msg, Vec::new()).message
+}
+
 /// Checks, before anything is read or sent, that the message fits Graph's single-request
 /// limits: every attachment under 3 MiB and the base64 total under 4 MiB.
 pub fn check_inline_limits(msg: &ValidatedMessage) -> Result<()> {
     let mut total: u64 = 0;
-    for (i, a) in msg.attachments.iter().enumerate() {
+    for a in &msg.attachments {
         if a.size >= MAX_INLINE_ATTACHMENT_BYTES {
             return Err(Error::new(
                 ErrorCode::AttachmentTooLarge,
@@ -46,7 +106,7 @@ pub fn check_inline_limits(msg: &ValidatedMessage) -> Result<()> {
                     a.name, a.size
                 ),
             )
-            .with_field(format!("attachments[{i}]")));
+            .with_field(a.field.clone()));
         }
         total += base64_len(a.size);
     }
@@ -107,7 +167,7 @@ fn read_base64(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((out, total))
 }
 
-fn read_attachment(a: &AttachmentFile, index: usize) -> Result<(FileAttachment, u64)> {
+pub(crate) fn read_attachment(a: &AttachmentFile) -> Result<(FileAttachment, u64)> {
     let (content_bytes, size) = read_base64(&a.path).map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::NotFound {
             ErrorCode::AttachmentNotFound
@@ -122,7 +182,7 @@ fn read_attachment(a: &AttachmentFile, index: usize) -> Result<(FileAttachment, 
                 io_reason(&e)
             ),
         )
-        .with_field(format!("attachments[{index}]"))
+        .with_field(a.field.clone())
         .with_source(e)
     })?;
     if size >= MAX_INLINE_ATTACHMENT_BYTES {
@@ -130,7 +190,7 @@ fn read_attachment(a: &AttachmentFile, index: usize) -> Result<(FileAttachment, 
             ErrorCode::AttachmentTooLarge,
             format!("Attachment '{}' grew to {size} bytes while being read; Graph accepts attachments under 3 MB in one request.", a.name),
         )
-        .with_field(format!("attachments[{index}]")));
+        .with_field(a.field.clone()));
     }
     Ok((
         FileAttachment {
@@ -138,6 +198,8 @@ fn read_attachment(a: &AttachmentFile, index: usize) -> Result<(FileAttachment, 
             name: a.name.clone(),
             content_type: a.content_type,
             content_bytes,
+            is_inline: a.content_id.is_some(),
+            content_id: a.content_id.clone(),
         },
         size,
     ))
@@ -169,8 +231,8 @@ pub fn prepare_send_mail(msg: &ValidatedMessage) -> Result<PreparedSendMail> {
     check_inline_limits(msg)?;
     let mut attachments = Vec::with_capacity(msg.attachments.len());
     let mut sent = Vec::with_capacity(msg.attachments.len());
-    for (i, a) in msg.attachments.iter().enumerate() {
-        let (wire, size) = read_attachment(a, i)?;
+    for a in &msg.attachments {
+        let (wire, size) = read_attachment(a)?;
         sent.push(SentAttachment {
             name: a.name.clone(),
             size,
@@ -236,8 +298,14 @@ pub fn send_mail_url(graph_endpoint: &str, from: &Mailbox) -> String {
 /// What `sendMail` would be sent for `msg` — method, URL, JSON body and warnings — without
 /// reading attachment contents or sending anything (`-WhatIf`). Each attachment's
 /// `contentBytes` is a placeholder naming its size. The size limits are checked as for a send.
-pub fn preview_send_mail(msg: &ValidatedMessage, graph_endpoint: &str) -> Result<Value> {
-    check_inline_limits(msg)?;
+pub fn preview_send_mail(
+    msg: &ValidatedMessage,
+    graph_endpoint: &str,
+    max_message_bytes: u64,
+) -> Result<Value> {
+    if plan_send(msg, max_message_bytes)? == SendPath::Draft {
+        return Ok(preview_draft(msg, graph_endpoint));
+    }
     let attachments = msg
         .attachments
         .iter()
@@ -246,6 +314,8 @@ pub fn preview_send_mail(msg: &ValidatedMessage, graph_endpoint: &str) -> Result
             name: a.name.clone(),
             content_type: a.content_type,
             content_bytes: format!("<base64 of {} bytes, read when sent>", a.size),
+            is_inline: a.content_id.is_some(),
+            content_id: a.content_id.clone(),
         })
         .collect();
     let body = serde_json::to_value(send_mail_request(msg, attachments)).map_err(|e| {
@@ -256,6 +326,7 @@ pub fn preview_send_mail(msg: &ValidatedMessage, graph_endpoint: &str) -> Result
         .with_source(e)
     })?;
     Ok(json!({
+        "path": "sendMail",
         "method": "POST",
         "url": send_mail_url(graph_endpoint, &msg.from),
         "body": body,
@@ -265,6 +336,43 @@ pub fn preview_send_mail(msg: &ValidatedMessage, graph_endpoint: &str) -> Result
         })).collect::<Vec<_>>(),
         "warnings": warnings_json(&msg.warnings),
     }))
+}
+
+/// The preview of the draft path: the draft request, then one step per attachment.
+fn preview_draft(msg: &ValidatedMessage, graph_endpoint: &str) -> Value {
+    let messages = format!(
+        "{graph_endpoint}/v1.0/users/{}/messages",
+        path_segment(&msg.from.address)
+    );
+    let mut warnings = msg.warnings.clone();
+    warnings.extend(draft_warnings(msg));
+    json!({
+        "path": "draft",
+        "method": "POST",
+        "url": messages,
+        "body": serde_json::to_value(draft_message(msg)).unwrap_or(Value::Null),
+        "attachments": msg.attachments.iter().map(|a| json!({
+            "name": a.name, "size": a.size, "contentType": a.content_type,
+            "path": a.path.display().to_string(),
+            "isInline": a.content_id.is_some(),
+            "upload": if a.size < MAX_INLINE_ATTACHMENT_BYTES { "POST {draft}/attachments" } else { "createUploadSession + PUT chunks" },
+        })).collect::<Vec<_>>(),
+        "then": format!("POST {messages}/{{draft id}}/send"),
+        "warnings": warnings_json(&warnings),
+    })
+}
+
+/// Warnings that apply only to the draft path.
+pub(crate) fn draft_warnings(msg: &ValidatedMessage) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if !msg.save_to_sent_items {
+        out.push(Warning {
+            code: "SaveToSentItemsIgnored",
+            level: crate::message::WarningLevel::Warning,
+            message: "saveToSentItems=false cannot be honoured: messages with attachments of 3 MB or more are sent through a draft, and Graph always keeps a copy of a sent draft in Sent Items.".to_string(),
+        });
+    }
+    out
 }
 
 /// Warnings as JSON: `[{"code", "message", "level"}]`.
@@ -278,7 +386,7 @@ pub(crate) fn warnings_json(warnings: &[Warning]) -> Value {
 /// What a successful send did. [`SendReport::to_json`] is the C ABI's success result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendReport {
-    /// Always `"sendMail"` in this version (the single-request path).
+    /// `"sendMail"` (one request) or `"draft"` (draft + attachments/upload sessions + send).
     pub path: &'static str,
     /// HTTP status Graph answered (202).
     pub http_status: u16,

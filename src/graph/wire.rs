@@ -103,6 +103,64 @@ pub struct FileAttachment {
     pub content_type: &'static str,
     /// Standard base64 of the file.
     pub content_bytes: String,
+    /// An inline attachment (an image referenced as `cid:` from the HTML body).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_inline: bool,
+    /// The content id that `cid:` references point to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+}
+
+/// Body of `createUploadSession`.
+#[derive(Debug, Serialize)]
+pub struct CreateUploadSessionRequest {
+    /// The attachment to upload.
+    #[serde(rename = "AttachmentItem")]
+    pub attachment_item: AttachmentItem,
+}
+
+/// `microsoft.graph.attachmentItem`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentItem {
+    /// Always `file`.
+    pub attachment_type: &'static str,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type.
+    pub content_type: &'static str,
+    /// Inline attachment.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_inline: bool,
+    /// Content id for `cid:` references.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+}
+
+/// `microsoft.graph.uploadSession` as created, and the progress answers to chunk uploads
+/// (Outlook writes `ExpirationDateTime` in PascalCase there; only `nextExpectedRanges` is read).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadSession {
+    /// The pre-authenticated URL to `PUT` chunks to (only in the create answer).
+    #[serde(default)]
+    pub upload_url: Option<String>,
+    /// Byte ranges the server still expects: `"N"`, `"N-"` or `"N-M"`.
+    #[serde(default)]
+    pub next_expected_ranges: Vec<String>,
+}
+
+/// The part of a created message (draft) GraphMail reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedMessage {
+    /// The message id.
+    pub id: String,
+    /// Whether the message is still a draft.
+    #[serde(default)]
+    pub is_draft: Option<bool>,
 }
 
 /// The `@odata.type` of a file attachment.

@@ -516,3 +516,53 @@ fn preview_with(client: *mut graph_client, message: Option<&Value>) -> (graph_st
     let status = unsafe { graphmail::ffi::graph_send_mail_preview(client, ptr, &mut out) };
     (status, serde_json::from_str(&take(out).unwrap()).unwrap())
 }
+
+/// A background send through the C ABI (`graph_send_mail_start` ...).
+pub struct FfiSend(pub *mut graphmail::ffi::graph_send);
+
+unsafe impl Send for FfiSend {}
+unsafe impl Sync for FfiSend {}
+
+impl FfiClient {
+    /// `graph_send_mail_start`.
+    pub fn start(&self, message: &Value) -> Result<FfiSend, (graph_status, Value)> {
+        let m = CString::new(message.to_string()).unwrap();
+        let mut op = std::ptr::null_mut();
+        let mut err: *mut c_char = std::ptr::null_mut();
+        let status = unsafe { graphmail::ffi::graph_send_mail_start(self.0, m.as_ptr(), &mut op, &mut err) };
+        let err = take(err);
+        if status == graph_status::Ok {
+            assert!(!op.is_null() && err.is_none());
+            Ok(FfiSend(op))
+        } else {
+            assert!(op.is_null());
+            Err((status, serde_json::from_str(&err.unwrap()).unwrap()))
+        }
+    }
+}
+
+impl FfiSend {
+    pub fn progress(&self) -> Value {
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let status = unsafe { graphmail::ffi::graph_send_progress(self.0, &mut out) };
+        assert_eq!(status, graph_status::Ok);
+        serde_json::from_str(&take(out).unwrap()).unwrap()
+    }
+
+    /// `graph_send_wait`; the JSON is `Null` while pending.
+    pub fn wait(&self, timeout_ms: u32) -> (graph_status, Value) {
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let status = unsafe { graphmail::ffi::graph_send_wait(self.0, timeout_ms, &mut out) };
+        (status, take(out).map_or(Value::Null, |t| serde_json::from_str(&t).unwrap()))
+    }
+
+    pub fn cancel(&self) {
+        unsafe { graphmail::ffi::graph_send_cancel(self.0) };
+    }
+}
+
+impl Drop for FfiSend {
+    fn drop(&mut self) {
+        unsafe { graphmail::ffi::graph_send_free(self.0) };
+    }
+}

@@ -47,6 +47,8 @@ fn exit_for(status: graph_status) -> u8 {
         graph_status::Io => exit::IOERR,
         graph_status::Timeout => exit::TEMPFAIL,
         graph_status::Panic | graph_status::Internal => exit::SOFTWARE,
+        graph_status::Cancelled => exit::CANCELLED,
+        graph_status::Pending => exit::TEMPFAIL,
     }
 }
 

@@ -24,6 +24,8 @@ pub const PROTOCOL: u8 = 76;
 pub const NOPERM: u8 = 77;
 /// Configuration error.
 pub const CONFIG: u8 = 78;
+/// Cancelled by the user (as a shell reports Ctrl-C: 128 + SIGINT).
+pub const CANCELLED: u8 = 130;
 
 /// The exit code for an error.
 pub fn code_for(error: &Error) -> u8 {
@@ -43,6 +45,7 @@ pub fn code_for(error: &Error) -> u8 {
             ErrorKind::Io => IOERR,
             ErrorKind::Timeout => TEMPFAIL,
             ErrorKind::Internal => SOFTWARE,
+            ErrorKind::Cancelled => CANCELLED,
         },
     }
 }

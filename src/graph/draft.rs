@@ -1,0 +1,302 @@
+//! Sending through a draft, for messages with attachments of 3 MB or more: create the draft
+//! with every message field and header, add small attachments with one `POST` each and large
+//! ones through upload sessions, then send the draft. If anything fails after the draft exists,
+//! the draft is deleted, so nothing stray is left, and the error names the failed step.
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use serde_json::Value;
+
+use crate::auth::AccessToken;
+use crate::error::{Error, ErrorCode, Result};
+use crate::graph::request::exchange;
+use crate::graph::send::{path_segment, read_attachment, SentAttachment};
+use crate::graph::wire::{CreatedMessage, WireMessage};
+use crate::graph::{graph_error, request_id_header, upload, GraphContext};
+use crate::message::{ValidatedMessage, MAX_INLINE_ATTACHMENT_BYTES};
+use crate::progress::{SendControl, SendStep};
+
+/// What the draft path needs for its requests.
+pub(crate) struct DraftContext<'a> {
+    pub http: &'a reqwest::Client,
+    pub graph_endpoint: &'a str,
+    pub bearer: HeaderValue,
+    pub client_id: &'a str,
+    pub mailbox: &'a str,
+    pub control: &'a SendControl,
+    pub message_id: Option<String>,
+}
+
+impl DraftContext<'_> {
+    /// `{graph}/v1.0/users/{mailbox}/messages`.
+    pub fn messages_url(&self) -> String {
+        format!(
+            "{}/v1.0/users/{}/messages",
+            self.graph_endpoint,
+            path_segment(self.mailbox)
+        )
+    }
+
+    /// `{graph}/v1.0/users/{mailbox}/messages/{draft id}`.
+    pub fn message_url(&self) -> String {
+        format!(
+            "{}/{}",
+            self.messages_url(),
+            path_segment(self.message_id.as_deref().unwrap_or_default())
+        )
+    }
+
+    /// An authenticated JSON `POST`.
+    pub fn graph_post(&self, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.http
+            .post(url)
+            .header(AUTHORIZATION, self.bearer.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header("client-request-id", uuid::Uuid::new_v4().to_string())
+            .body(body)
+    }
+
+    /// The error for a Graph error answer, with hints naming this app and mailbox.
+    pub fn graph_error(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Error {
+        graph_error(
+            status,
+            headers,
+            body,
+            &GraphContext {
+                mailbox: self.mailbox,
+                client_id: self.client_id,
+            },
+        )
+    }
+}
+
+/// What a successful draft send did.
+pub(crate) struct DraftOutcome {
+    pub request_id: Option<String>,
+    pub client_request_id: String,
+    pub attachments: Vec<SentAttachment>,
+    pub verified_after_lost_answer: bool,
+}
+
+/// Sends `msg` through a draft. `body_message` is the message JSON without attachments.
+pub(crate) async fn send_via_draft(
+    http: &reqwest::Client,
+    graph_endpoint: &str,
+    token: &AccessToken,
+    client_id: &str,
+    msg: &ValidatedMessage,
+    body_message: WireMessage,
+    control: &SendControl,
+) -> Result<DraftOutcome> {
+    let mut ctx = DraftContext {
+        http,
+        graph_endpoint,
+        bearer: crate::client::bearer(token)?,
+        client_id,
+        mailbox: &msg.from.address,
+        control,
+        message_id: None,
+    };
+    control.set_step(SendStep::CreatingDraft);
+    let id = create_draft(&ctx, &body_message).await?;
+    ctx.message_id = Some(id);
+    let result = fill_and_send(&ctx, msg).await;
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(e) if e.draft_deleted().is_some() => Err(e),
+        Err(e) => {
+            control.set_step(SendStep::CleaningUp);
+            let deleted = delete_draft(&ctx).await;
+            let e = if deleted {
+                e
+            } else {
+                let id = ctx.message_id.clone().unwrap_or_default();
+                let msg = format!("{} The draft (id {id}) could not be deleted: remove it from the Drafts folder of {}.", e.message(), ctx.mailbox);
+                rebuild(e, msg)
+            };
+            Err(e.with_draft_deleted(deleted))
+        }
+    }
+}
+
+/// A copy of `e` with another message (keeping code, status, ids, step).
+fn rebuild(e: Error, message: String) -> Error {
+    let mut out = Error::new(e.code(), message).with_request_id(e.request_id().map(str::to_string));
+    if let Some(s) = e.http_status() {
+        out = out.with_http_status(s);
+    }
+    if let Some(g) = e.graph_code() {
+        out = out.with_graph_code(g.to_string());
+    }
+    if let Some(f) = e.field() {
+        out = out.with_field(f.to_string());
+    }
+    if let Some(step) = e.step() {
+        out = out.with_step(step);
+    }
+    out
+}
+
+async fn create_draft(ctx: &DraftContext<'_>, message: &WireMessage) -> Result<String> {
+    let url = ctx.messages_url();
+    let body = serde_json::to_vec(message).map_err(|e| {
+        Error::new(ErrorCode::Internal, "Could not serialize the draft.").with_source(e)
+    })?;
+    let answer = exchange(
+        ctx.graph_post(&url, body),
+        &url,
+        "The create-draft request",
+        ctx.control,
+    )
+    .await
+    .map_err(|e| e.with_step("createDraft"))?;
+    if answer.status == 403 {
+        let base = ctx.graph_error(answer.status, &answer.headers, &answer.body);
+        let message = format!(
+            "Graph denied creating a draft in '{}' for application '{}'. Messages with attachments of 3 MB or more are sent through a draft and an upload session, which needs the Mail.ReadWrite application permission (with admin consent) besides Mail.Send, and the mailbox inside the app's access policy or RBAC scope. (This path always keeps a copy in Sent Items.) {}",
+            ctx.mailbox, ctx.client_id, base.message()
+        );
+        return Err(rebuild(base, message).with_step("createDraft"));
+    }
+    if answer.status != 201 && answer.status != 200 {
+        return Err(ctx
+            .graph_error(answer.status, &answer.headers, &answer.body)
+            .with_step("createDraft"));
+    }
+    let created: CreatedMessage = serde_json::from_slice(&answer.body).map_err(|_| {
+        Error::new(
+            ErrorCode::GraphRequestRejected,
+            "Graph created the draft but returned no message id.",
+        )
+        .with_step("createDraft")
+        .with_request_id(request_id_header(&answer.headers))
+    })?;
+    Ok(created.id)
+}
+
+async fn fill_and_send(ctx: &DraftContext<'_>, msg: &ValidatedMessage) -> Result<DraftOutcome> {
+    ctx.control.set_step(SendStep::Uploading);
+    let mut sent = Vec::with_capacity(msg.attachments.len());
+    for a in &msg.attachments {
+        ctx.control.check()?;
+        if a.size < MAX_INLINE_ATTACHMENT_BYTES {
+            let wire = {
+                let a = a.clone();
+                tokio::task::spawn_blocking(move || read_attachment(&a))
+                    .await
+                    .map_err(|_| {
+                        Error::new(
+                            ErrorCode::Internal,
+                            "Reading an attachment failed unexpectedly.",
+                        )
+                    })??
+            };
+            let url = format!("{}/attachments", ctx.message_url());
+            let body = serde_json::to_vec(&wire.0).map_err(|e| {
+                Error::new(ErrorCode::Internal, "Could not serialize an attachment.").with_source(e)
+            })?;
+            let answer = exchange(
+                ctx.graph_post(&url, body),
+                &url,
+                "The add-attachment request",
+                ctx.control,
+            )
+            .await
+            .map_err(|e| e.with_step("addAttachment"))?;
+            if answer.status != 201 && answer.status != 200 {
+                return Err(ctx
+                    .graph_error(answer.status, &answer.headers, &answer.body)
+                    .with_step("addAttachment"));
+            }
+            ctx.control.add_sent(wire.1);
+        } else {
+            upload::upload_attachment(ctx, a).await?;
+        }
+        sent.push(SentAttachment {
+            name: a.name.clone(),
+            size: a.size,
+            content_type: a.content_type,
+        });
+    }
+    ctx.control.check()?;
+    ctx.control.set_step(SendStep::SendingDraft);
+    let url = format!("{}/send", ctx.message_url());
+    let client_request_id = uuid::Uuid::new_v4().to_string();
+    let request = ctx
+        .http
+        .post(&url)
+        .header(AUTHORIZATION, ctx.bearer.clone())
+        .header(CONTENT_LENGTH, 0)
+        .header("client-request-id", &client_request_id);
+    match exchange(request, &url, "The send-draft request", ctx.control).await {
+        Ok(answer) if answer.status == 202 => Ok(DraftOutcome {
+            request_id: request_id_header(&answer.headers),
+            client_request_id,
+            attachments: sent,
+            verified_after_lost_answer: false,
+        }),
+        Ok(answer) => Err(ctx
+            .graph_error(answer.status, &answer.headers, &answer.body)
+            .with_step("sendDraft")),
+        Err(e) if e.code() == ErrorCode::Cancelled => Err(e.with_step("sendDraft")),
+        Err(e) => {
+            // The send request may have gone out: look before deleting, so a sent message's copy
+            // in Sent Items is never deleted and a draft is never sent twice.
+            match still_a_draft(ctx).await {
+                Some(false) => Ok(DraftOutcome {
+                    request_id: None,
+                    client_request_id,
+                    attachments: sent,
+                    verified_after_lost_answer: true,
+                }),
+                Some(true) => Err(e.with_step("sendDraft")),
+                None => {
+                    let msg = format!("{} Whether the message was sent is unknown: check the Sent Items and Drafts folders of {} before sending again.", e.message(), ctx.mailbox);
+                    Err(rebuild(e, msg)
+                        .with_step("sendDraft")
+                        .with_draft_deleted(false))
+                }
+            }
+        }
+    }
+}
+
+/// `Some(true)` if the draft still exists as a draft, `Some(false)` if it is gone or was sent,
+/// `None` if that cannot be told.
+async fn still_a_draft(ctx: &DraftContext<'_>) -> Option<bool> {
+    let url = ctx.message_url();
+    let response = ctx
+        .http
+        .get(&url)
+        .header(AUTHORIZATION, ctx.bearer.clone())
+        .send()
+        .await
+        .ok()?;
+    match response.status().as_u16() {
+        404 => Some(false),
+        200 => {
+            let bytes = response.bytes().await.ok()?;
+            let v: Value = serde_json::from_slice(&bytes).ok()?;
+            Some(v.get("isDraft").and_then(Value::as_bool).unwrap_or(true))
+        }
+        _ => None,
+    }
+}
+
+async fn delete_draft(ctx: &DraftContext<'_>) -> bool {
+    let url = ctx.message_url();
+    match ctx
+        .http
+        .delete(&url)
+        .header(AUTHORIZATION, ctx.bearer.clone())
+        .send()
+        .await
+    {
+        Ok(r) => matches!(r.status().as_u16(), 204 | 200 | 404),
+        Err(_) => false,
+    }
+}
