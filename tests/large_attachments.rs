@@ -244,7 +244,10 @@ fn a_background_send_can_be_followed_through_the_c_abi() {
     let (big, hash) = make_file(&t, "big.bin", 20 * MIB, 10);
     let client = FfiClient::new(&t.config());
     // Bad input fails at start; nothing runs.
-    let err = client.start(&json!({"to": "ops@fabrikam.test"})).err().unwrap();
+    let err = client
+        .start(&json!({"to": "ops@fabrikam.test"}))
+        .err()
+        .unwrap();
     assert_error(&err, graph_status::InvalidArgument, "MissingFrom");
 
     let op = client
@@ -255,7 +258,10 @@ fn a_background_send_can_be_followed_through_the_c_abi() {
         let p = op.progress();
         assert_eq!(p["bytesTotal"], 20 * MIB, "{p}");
         let sent = p["bytesSent"].as_u64().unwrap();
-        assert!(sent >= last_sent && sent <= 20 * MIB, "progress only grows: {p}");
+        assert!(
+            sent >= last_sent && sent <= 20 * MIB,
+            "progress only grows: {p}"
+        );
         last_sent = sent;
         if p["done"] == true {
             break;

@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::faults::UploadFault;
+
 /// Tenant ID registered by [`EmulatorConfig::new`].
 pub const DEFAULT_TENANT_ID: &str = "8f4a3b1e-5d6c-4e7f-9a0b-1c2d3e4f5a6b";
 /// Client (application) ID registered by [`EmulatorConfig::new`].
@@ -21,6 +23,15 @@ pub const DEFAULT_MAILBOXES: &[&str] = &[
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3599);
 /// Default largest request body the emulator buffers: Graph's 4 MB request limit.
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// Application permissions (`roles`) an app registration gets unless configured otherwise:
+/// enough for `sendMail` and for the draft + upload-session path.
+pub const DEFAULT_APP_PERMISSIONS: &[&str] = &[PERMISSION_MAIL_SEND, PERMISSION_MAIL_READ_WRITE];
+/// The `Mail.Send` application permission: `sendMail` and `POST /messages/{id}/send`.
+pub const PERMISSION_MAIL_SEND: &str = "Mail.Send";
+/// The `Mail.ReadWrite` application permission: drafts, attachments and upload sessions.
+pub const PERMISSION_MAIL_READ_WRITE: &str = "Mail.ReadWrite";
+/// The `Mail.Read` application permission: reading a draft (`Mail.ReadWrite` also allows it).
+pub const PERMISSION_MAIL_READ: &str = "Mail.Read";
 /// Bodies are read (and discarded) past `max_request_bytes` up to this many bytes before the
 /// emulator stops reading and answers `413` anyway.
 pub const BODY_DISCARD_LIMIT_BYTES: u64 = 200 * 1024 * 1024;
@@ -32,6 +43,9 @@ pub struct AppRegistration {
     pub client_id: String,
     /// The client secret value the app authenticates with.
     pub client_secret: String,
+    /// The application permissions admin-consented for the app (compared case-insensitively),
+    /// [`DEFAULT_APP_PERMISSIONS`] unless configured otherwise.
+    pub permissions: Vec<String>,
 }
 
 impl AppRegistration {
@@ -40,7 +54,25 @@ impl AppRegistration {
         AppRegistration {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
+            permissions: DEFAULT_APP_PERMISSIONS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
         }
+    }
+
+    /// Replace the app's application permissions (e.g. `&["Mail.Send"]` for an app without
+    /// `Mail.ReadWrite`).
+    pub fn with_permissions(mut self, permissions: &[&str]) -> Self {
+        self.permissions = permissions.iter().map(|p| p.to_string()).collect();
+        self
+    }
+
+    /// Whether the app has the application permission `permission` (case-insensitive).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(permission))
     }
 }
 
@@ -50,6 +82,7 @@ impl fmt::Debug for AppRegistration {
         f.debug_struct("AppRegistration")
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
+            .field("permissions", &self.permissions)
             .finish()
     }
 }
@@ -63,6 +96,11 @@ impl fmt::Debug for AppRegistration {
 /// [`without_mailboxes`](Self::without_mailboxes) first to replace the defaults. The first
 /// tenant and app are the ones [`crate::Emulator::tenant_id`] and
 /// [`crate::Emulator::client_id`] report.
+///
+/// Every app gets [`DEFAULT_APP_PERMISSIONS`] (`Mail.Send`, `Mail.ReadWrite`);
+/// [`with_app_permissions`](Self::with_app_permissions) narrows them to test how a client
+/// handles `403 ErrorAccessDenied`. [`with_upload_fault`](Self::with_upload_fault) injects
+/// upload-session faults ([`UploadFault`]) to test retry and resume logic.
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     /// Address to listen on (default `127.0.0.1`).
@@ -85,6 +123,8 @@ pub struct EmulatorConfig {
     /// Print one line per request (method, path without query, status, time) to stderr.
     /// Never prints bodies, headers or query strings, so no secret can leak. Default `false`.
     pub request_log: bool,
+    /// Faults injected into upload sessions, each at most once per emulator (default none).
+    pub upload_faults: Vec<UploadFault>,
 }
 
 impl EmulatorConfig {
@@ -103,6 +143,7 @@ impl EmulatorConfig {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             request_log: false,
+            upload_faults: Vec::new(),
         }
     }
 
@@ -138,6 +179,33 @@ impl EmulatorConfig {
     ) -> Self {
         self.apps
             .push(AppRegistration::new(client_id, client_secret));
+        self
+    }
+
+    /// Add an app registration built by the caller (e.g. with
+    /// [`AppRegistration::with_permissions`]).
+    pub fn with_app_registration(mut self, app: AppRegistration) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// Set the application permissions of the registered app `client_id` (case-insensitive),
+    /// e.g. `with_app_permissions(DEFAULT_CLIENT_ID, &["Mail.Send"])` for an app that may call
+    /// `sendMail` but not create drafts. Has no effect when no such app is registered yet, so
+    /// call it after [`with_app`](Self::with_app).
+    pub fn with_app_permissions(mut self, client_id: &str, permissions: &[&str]) -> Self {
+        for app in &mut self.apps {
+            if app.client_id.eq_ignore_ascii_case(client_id) {
+                app.permissions = permissions.iter().map(|p| p.to_string()).collect();
+            }
+        }
+        self
+    }
+
+    /// Inject a fault into upload sessions (see [`UploadFault`]); each `...Once` fault fires
+    /// once per emulator, [`UploadFault::FailEveryChunk`] always. Several faults may be added.
+    pub fn with_upload_fault(mut self, fault: UploadFault) -> Self {
+        self.upload_faults.push(fault);
         self
     }
 
@@ -232,6 +300,26 @@ mod tests {
         );
         let c = c.without_mailboxes().with_mailboxes(["a@b.test"]);
         assert_eq!(c.mailboxes, vec!["a@b.test".to_string()]);
+    }
+
+    #[test]
+    fn permissions() {
+        let c = EmulatorConfig::new("/tmp/x")
+            .with_app("c2", "s2")
+            .with_app_permissions("C2", &["Mail.Send"])
+            .with_app_permissions("unknown", &[]);
+        let default = c.app(DEFAULT_CLIENT_ID).expect("default app");
+        assert!(default.has_permission("mail.send") && default.has_permission("Mail.ReadWrite"));
+        let c2 = c.app("c2").expect("c2");
+        assert!(c2.has_permission("Mail.Send") && !c2.has_permission("Mail.ReadWrite"));
+        let c = c
+            .with_app_registration(AppRegistration::new("c3", "s3").with_permissions(&[]))
+            .with_upload_fault(UploadFault::FailChunkOnce { index: 1 });
+        assert!(!c.app("c3").expect("c3").has_permission("Mail.Send"));
+        assert_eq!(
+            c.upload_faults,
+            vec![UploadFault::FailChunkOnce { index: 1 }]
+        );
     }
 
     #[test]

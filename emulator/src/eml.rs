@@ -4,6 +4,11 @@
 //! then one part per attachment, all base64 (lines of 76 characters) with CRLF line endings.
 //! Non-ASCII subjects, display names and custom header values are RFC 2047 encoded-words;
 //! non-ASCII or long file names use RFC 2231 parameters. Bcc recipients are not written.
+//!
+//! [`write`] streams: attachments stored on disk are read and encoded a slice at a time, so a
+//! 150 MB attachment never sits in memory.
+
+use std::io::{self, Read, Write};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -15,6 +20,10 @@ use crate::message::{Address, AttachmentContent, BodyKind, Importance, OutgoingM
 const LINE_LIMIT: usize = 78;
 /// Longest base64 line in a body part (RFC 2045 section 6.8).
 const BASE64_LINE: usize = 76;
+/// Input bytes per base64 line.
+const BASE64_LINE_BYTES: usize = BASE64_LINE / 4 * 3;
+/// Input bytes read and encoded at a time when streaming an attachment (whole lines).
+const STREAM_SLICE: usize = BASE64_LINE_BYTES * 1024;
 /// Input bytes per RFC 2047 encoded-word: 45 bytes -> 60 base64 chars -> 72-char word.
 const WORD_BYTES: usize = 45;
 /// Longest RFC 2231 parameter value segment before continuations are used.
@@ -38,8 +47,23 @@ pub(crate) fn boundary_for(unique: &str) -> String {
     format!("=_GraphMail_{unique}")
 }
 
-/// Render `mail` as an RFC 5322 message with CRLF line endings.
+/// Render `mail` as an RFC 5322 message with CRLF line endings, in memory (small messages and
+/// tests; see [`write`]).
+#[cfg(test)]
 pub(crate) fn render(mail: &OutgoingMail, env: &Envelope<'_>) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail except for an unreadable stored attachment.
+    let _ = write(mail, env, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Write `mail` as an RFC 5322 message with CRLF line endings to `sink`, streaming attachment
+/// content (stored attachments are read from their files a slice at a time).
+pub(crate) fn write<W: Write>(
+    mail: &OutgoingMail,
+    env: &Envelope<'_>,
+    sink: &mut W,
+) -> io::Result<()> {
     let mut out = String::new();
     header(&mut out, "Date", &crate::timefmt::rfc2822(env.date));
     let mailbox = Address {
@@ -115,9 +139,14 @@ pub(crate) fn render(mail: &OutgoingMail, env: &Envelope<'_>) -> String {
     base64_lines(&mut out, mail.body.as_bytes());
 
     for attachment in &mail.attachments {
-        let (bytes, default_type, name) = match &attachment.content {
+        let (source, default_type, name): (Box<dyn Read>, _, _) = match &attachment.content {
             AttachmentContent::File(bytes) => (
-                bytes.clone(),
+                Box::new(bytes.as_slice()),
+                "application/octet-stream",
+                attachment.name.clone(),
+            ),
+            AttachmentContent::Stored(stored) => (
+                Box::new(std::fs::File::open(&stored.path)?),
                 "application/octet-stream",
                 attachment.name.clone(),
             ),
@@ -129,7 +158,7 @@ pub(crate) fn render(mail: &OutgoingMail, env: &Envelope<'_>) -> String {
                     format!("{name}.json")
                 };
                 (
-                    item.to_string().into_bytes(),
+                    Box::new(io::Cursor::new(item.to_string().into_bytes())),
                     "application/json",
                     Some(name),
                 )
@@ -138,7 +167,7 @@ pub(crate) fn render(mail: &OutgoingMail, env: &Envelope<'_>) -> String {
             AttachmentContent::Reference => continue,
         };
         let content_type = match &attachment.content {
-            AttachmentContent::File(_) => attachment
+            AttachmentContent::File(_) | AttachmentContent::Stored(_) => attachment
                 .content_type
                 .as_deref()
                 .filter(|t| is_safe_media_type(t))
@@ -170,12 +199,14 @@ pub(crate) fn render(mail: &OutgoingMail, env: &Envelope<'_>) -> String {
             }
         }
         out.push_str("\r\n");
-        base64_lines(&mut out, &bytes);
+        sink.write_all(out.as_bytes())?;
+        out.clear();
+        base64_stream(source, sink)?;
     }
     out.push_str("--");
     out.push_str(env.boundary);
     out.push_str("--\r\n");
-    out
+    sink.write_all(out.as_bytes())
 }
 
 fn part_start(out: &mut String, boundary: &str) {
@@ -369,6 +400,33 @@ fn clean(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).collect()
 }
 
+/// Copy `source` to `sink` as base64 in lines of 76 characters, a slice at a time.
+fn base64_stream<W: Write>(mut source: impl Read, sink: &mut W) -> io::Result<()> {
+    let mut slice = vec![0u8; STREAM_SLICE];
+    let mut text = String::with_capacity(STREAM_SLICE / 3 * 4 + STREAM_SLICE / 28);
+    loop {
+        // Fill the slice completely (or to the end of the input) so only the last line is short.
+        let mut filled = 0;
+        while filled < slice.len() {
+            match source.read(&mut slice[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok(());
+        }
+        text.clear();
+        base64_lines(&mut text, &slice[..filled]);
+        sink.write_all(text.as_bytes())?;
+        if filled < slice.len() {
+            return Ok(());
+        }
+    }
+}
+
 /// Append `bytes` as base64 in lines of 76 characters.
 fn base64_lines(out: &mut String, bytes: &[u8]) {
     let encoded = STANDARD.encode(bytes);
@@ -478,6 +536,56 @@ mod tests {
             out.push_str(&String::from_utf8(bytes).expect("utf8"));
         }
         out
+    }
+
+    #[test]
+    fn stored_attachments_stream_like_in_memory_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Longer than one streaming slice and not a multiple of a base64 line.
+        let bytes: Vec<u8> = (0..STREAM_SLICE * 2 + 100)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let path = dir.path().join("att");
+        std::fs::write(&path, &bytes).expect("write");
+        let mut in_memory = sample();
+        in_memory.attachments[0].content = AttachmentContent::File(bytes.clone());
+        let mut stored = sample();
+        stored.attachments[0].content =
+            AttachmentContent::Stored(Box::new(crate::attachments::StoredAttachment {
+                id: "a".into(),
+                name: "report.csv".into(),
+                content_type: None,
+                size: bytes.len() as u64,
+                sha256: String::new(),
+                is_inline: false,
+                content_id: None,
+                uploaded: true,
+                path,
+            }));
+        let rendered = render_sample(&stored);
+        assert_eq!(rendered, render_sample(&in_memory));
+        for line in rendered.split("\r\n") {
+            assert!(line.len() <= LINE_LIMIT);
+        }
+        stored.attachments[0].content =
+            AttachmentContent::Stored(Box::new(crate::attachments::StoredAttachment {
+                path: dir.path().join("missing"),
+                id: String::new(),
+                name: String::new(),
+                content_type: None,
+                size: 0,
+                sha256: String::new(),
+                is_inline: false,
+                content_id: None,
+                uploaded: false,
+            }));
+        let env = Envelope {
+            mailbox: "alerts@contoso.test",
+            date: datetime!(2026-11-22 04:10:00 UTC),
+            message_id: "abc@contoso.test",
+            boundary: &boundary_for("b1"),
+        };
+        assert!(write(&stored, &env, &mut Vec::new()).is_err());
     }
 
     #[test]

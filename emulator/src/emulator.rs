@@ -7,13 +7,17 @@ use std::thread::JoinHandle;
 
 use tokio::sync::watch;
 
+use crate::attachments::AttachmentFiles;
 use crate::config::EmulatorConfig;
+use crate::drafts::DraftStore;
 use crate::error::EmulatorError;
+use crate::faults::Faults;
 use crate::server::{self, State};
 use crate::stats::Stats;
 use crate::store::{MessageStore, StoredMessage};
 use crate::tls::{self, CertificateAuthority, CA_CERT_FILE};
 use crate::token::TokenStore;
+use crate::upload::UploadStore;
 
 /// Worker threads of the emulator's runtime.
 const WORKER_THREADS: usize = 2;
@@ -61,6 +65,9 @@ impl Emulator {
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(&server_cert)?));
         let schema = crate::schema::send_mail_schema()?;
         let store = MessageStore::open(&data_dir)?;
+        let files = AttachmentFiles::open(&data_dir)?;
+        let uploads = UploadStore::open(&data_dir)?;
+        let faults = Faults::new(&config.upload_faults);
 
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = std::net::TcpListener::bind(addr)
@@ -83,6 +90,10 @@ impl Emulator {
             store,
             counters: Default::default(),
             schema,
+            drafts: DraftStore::default(),
+            uploads,
+            files,
+            faults,
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         // The runtime is created, used and dropped on the emulator thread only (dropping a
@@ -172,6 +183,16 @@ impl Emulator {
         self.data_dir.join(crate::store::MESSAGES_DIR)
     }
 
+    /// The folder holding attachment bytes (`<message or draft id>/<attachment id>`).
+    pub fn attachments_dir(&self) -> PathBuf {
+        self.data_dir.join(crate::attachments::ATTACHMENTS_DIR)
+    }
+
+    /// The folder holding the partial files of open upload sessions.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.data_dir.join(crate::upload::UPLOADS_DIR)
+    }
+
     /// The first registered tenant.
     pub fn tenant_id(&self) -> &str {
         self.state.config.tenants.first().map_or("", String::as_str)
@@ -209,9 +230,9 @@ impl Emulator {
         ]
     }
 
-    /// A snapshot of the request counters.
+    /// A snapshot of the request counters (and of the open draft and upload session gauges).
     pub fn stats(&self) -> Stats {
-        self.state.counters.snapshot()
+        self.state.stats()
     }
 
     /// The messages accepted since the start (or the last clear), oldest first.
@@ -219,12 +240,11 @@ impl Emulator {
         self.state.store.list()
     }
 
-    /// Forget the accepted messages and delete the stored message files (like
-    /// `DELETE /_emulator/messages`).
+    /// Forget the accepted messages and delete the stored message files and their attachments
+    /// (like `DELETE /_emulator/messages`). Open drafts are kept.
     pub fn clear_messages(&self) -> Result<(), EmulatorError> {
         self.state
-            .store
-            .clear()
+            .clear_messages()
             .map_err(|e| EmulatorError::io("deleting stored messages", e))
     }
 

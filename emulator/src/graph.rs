@@ -1,16 +1,20 @@
-//! The emulated Microsoft Graph routes under `/v1.0`: `sendMail` and the Sent Items listing,
-//! with Graph's error envelope.
+//! The emulated Microsoft Graph routes under `/v1.0`: `sendMail` (JSON and MIME mode), the
+//! Sent Items listing and the routing of the draft routes, with Graph's error envelope and
+//! the checks every route shares (bearer token, application permissions, bodies).
 
 use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::config::PERMISSION_MAIL_SEND;
 use crate::http::{is, media_type_is, printable, ApiRequest, Ctx, Reply, RequestBody};
-use crate::message::check_send_mail;
+use crate::message::{check_mail_recipients, check_send_mail, RuleViolation, SendMailRequest};
+use crate::mime::{self, MimeError, MimeMessage};
 use crate::server::State;
 use crate::stats::Counters;
 use crate::store::NewMessage;
 use crate::token::{IssuedToken, TokenCheck};
+use crate::{attachment_routes, draft_routes};
 
 /// Well-known mail folder names other than Sent Items; listed as empty.
 const OTHER_WELL_KNOWN_FOLDERS: &[&str] = &[
@@ -25,19 +29,47 @@ const OTHER_WELL_KNOWN_FOLDERS: &[&str] = &[
 /// A Graph error: `{"error": {"code", "message", "innerError": {"date", "request-id",
 /// "client-request-id"}}}`.
 pub(crate) fn graph_error(ctx: &Ctx, status: StatusCode, code: &str, message: &str) -> Reply {
-    Reply::json(
-        status,
-        &json!({
-            "error": {
-                "code": code,
-                "message": message,
-                "innerError": {
-                    "date": crate::timefmt::graph_error_date(ctx.now),
-                    "request-id": ctx.request_id,
-                    "client-request-id": ctx.client_request_id,
-                }
+    Reply::json(status, &error_body(ctx, code, message))
+}
+
+/// The JSON of a Graph error, for replies that add members to it.
+pub(crate) fn error_body(ctx: &Ctx, code: &str, message: &str) -> Value {
+    json!({
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": crate::timefmt::graph_error_date(ctx.now),
+                "request-id": ctx.request_id,
+                "client-request-id": ctx.client_request_id,
             }
-        }),
+        }
+    })
+}
+
+/// The Graph error of a broken mail rule.
+pub(crate) fn rule_error(ctx: &Ctx, violation: &RuleViolation) -> Reply {
+    let status = StatusCode::from_u16(violation.status).unwrap_or(StatusCode::BAD_REQUEST);
+    graph_error(ctx, status, violation.code, &violation.message)
+}
+
+/// `500` when the emulator could not write its files.
+pub(crate) fn storage_error(ctx: &Ctx, what: &str, e: &std::io::Error) -> Reply {
+    graph_error(
+        ctx,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "ErrorInternalServerError",
+        &format!("The emulator could not store the {what}: {e}"),
+    )
+}
+
+/// `404 ErrorItemNotFound` for an unknown draft, attachment or upload session.
+pub(crate) fn item_not_found(ctx: &Ctx) -> Reply {
+    graph_error(
+        ctx,
+        StatusCode::NOT_FOUND,
+        "ErrorItemNotFound",
+        "The specified object was not found in the store.",
     )
 }
 
@@ -72,6 +104,9 @@ pub(crate) async fn route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[St
             }
             send_mail(state, req, ctx, user).await
         }
+        [users, user, messages, tail @ ..] if is(users, "users") && is(messages, "messages") => {
+            message_route(state, req, ctx, user, tail).await
+        }
         [users, user, folders, folder, messages]
             if is(users, "users") && is(folders, "mailFolders") && is(messages, "messages") =>
         {
@@ -91,6 +126,186 @@ pub(crate) async fn route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[St
         },
         _ => not_found(ctx, rest.last().copied().unwrap_or("v1.0")),
     }
+}
+
+/// Routes under `/v1.0/users/{id}/messages`; `tail` are the segments after `messages`.
+async fn message_route(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    user: &str,
+    tail: &[&str],
+) -> Reply {
+    let method = &req.method;
+    match tail {
+        [] => match *method {
+            Method::POST => draft_routes::create(state, req, ctx, user).await,
+            _ => method_not_allowed(ctx, method, "POST"),
+        },
+        [id] => match *method {
+            Method::GET => draft_routes::get(state, req, ctx, user, id),
+            Method::DELETE => draft_routes::delete(state, req, ctx, user, id).await,
+            _ => method_not_allowed(ctx, method, "GET, DELETE"),
+        },
+        [id, send] if is(send, "send") || is(send, "microsoft.graph.send") => match *method {
+            Method::POST => draft_routes::send(state, req, ctx, user, id).await,
+            _ => method_not_allowed(ctx, method, "POST"),
+        },
+        [id, attachments] if is(attachments, "attachments") => match *method {
+            Method::POST => attachment_routes::add(state, req, ctx, user, id).await,
+            Method::GET => attachment_routes::list(state, req, ctx, user, id),
+            _ => method_not_allowed(ctx, method, "GET, POST"),
+        },
+        [id, attachments, action]
+            if is(attachments, "attachments")
+                && (is(action, "createUploadSession")
+                    || is(action, "microsoft.graph.createUploadSession")) =>
+        {
+            match *method {
+                Method::POST => attachment_routes::create_upload_session(state, req, ctx, user, id),
+                _ => method_not_allowed(ctx, method, "POST"),
+            }
+        }
+        [id, attachments, attachment_id] if is(attachments, "attachments") => match *method {
+            Method::GET => attachment_routes::get(state, req, ctx, user, id, attachment_id),
+            _ => method_not_allowed(ctx, method, "GET"),
+        },
+        _ => not_found(ctx, tail.last().copied().unwrap_or("messages")),
+    }
+}
+
+/// Check the bearer token, then that its app has one of `permissions` (else `403
+/// ErrorAccessDenied`, as Graph answers when a role is missing).
+pub(crate) fn authorize(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    permissions: &[&str],
+) -> Result<IssuedToken, Reply> {
+    let token = bearer(state, req, ctx)?;
+    let allowed = state
+        .config
+        .app(&token.client_id)
+        .is_some_and(|app| permissions.iter().any(|p| app.has_permission(p)));
+    if allowed {
+        Ok(token)
+    } else {
+        Err(graph_error(
+            ctx,
+            StatusCode::FORBIDDEN,
+            "ErrorAccessDenied",
+            "Access is denied. Check credentials and try again.",
+        ))
+    }
+}
+
+/// The buffered body, or the Graph error for a body too large (`413`) or broken off.
+pub(crate) fn body_bytes<'a>(req: &'a ApiRequest, ctx: &Ctx) -> Result<&'a [u8], Reply> {
+    match &req.body {
+        RequestBody::Complete(bytes) => Ok(bytes),
+        RequestBody::TooLarge { .. } => Err(graph_error(
+            ctx,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            "The maximum request length supported is 4MB.",
+        )),
+        RequestBody::Failed => Err(graph_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "RequestBodyRead",
+            "The request body could not be read.",
+        )),
+    }
+}
+
+/// The body as JSON (`application/json` required, else `415`).
+pub(crate) fn json_body(req: &ApiRequest, ctx: &Ctx, what: &str) -> Result<Value, Reply> {
+    let content_type = req.header(CONTENT_TYPE);
+    if !media_type_is(content_type, "application/json") {
+        return Err(unsupported_media_type(ctx, content_type, what, false));
+    }
+    parse_json(body_bytes(req, ctx)?, ctx)
+}
+
+fn parse_json(bytes: &[u8], ctx: &Ctx) -> Result<Value, Reply> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        graph_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "RequestBodyRead",
+            &format!("The request body is not valid JSON: {e}."),
+        )
+    })
+}
+
+fn unsupported_media_type(ctx: &Ctx, content_type: Option<&str>, what: &str, mime: bool) -> Reply {
+    let expected = if mime {
+        "'application/json' (or 'text/plain' for MIME content)"
+    } else {
+        "'application/json'"
+    };
+    graph_error(
+        ctx,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UnsupportedMediaType",
+        &format!(
+            "The content type '{}' is not supported; {what} expects {expected}.",
+            printable(content_type.unwrap_or_default())
+        ),
+    )
+}
+
+/// A JSON or MIME mode message body (`sendMail`, create message).
+pub(crate) enum MailBody {
+    /// `application/json`, parsed.
+    Json(Value),
+    /// `text/plain`, decoded and parsed.
+    Mime(Box<MimeMessage>),
+}
+
+/// Read a body that may be JSON or MIME: content type, size, then JSON syntax or base64 /
+/// MIME size / MIME syntax.
+pub(crate) fn mail_body(req: &ApiRequest, ctx: &Ctx, what: &str) -> Result<MailBody, Reply> {
+    let content_type = req.header(CONTENT_TYPE);
+    let mime = media_type_is(content_type, "text/plain");
+    if !mime && !media_type_is(content_type, "application/json") {
+        return Err(unsupported_media_type(ctx, content_type, what, true));
+    }
+    let bytes = body_bytes(req, ctx)?;
+    if !mime {
+        return parse_json(bytes, ctx).map(MailBody::Json);
+    }
+    let parsed = mime::decode(bytes).and_then(mime::parse);
+    parsed
+        .map(|m| MailBody::Mime(Box::new(m)))
+        .map_err(|e| match e {
+            MimeError::InvalidBase64 => graph_error(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "ErrorMimeContentInvalidBase64String",
+                "Invalid base64 string for MIME content.",
+            ),
+            MimeError::TooLarge => graph_error(
+                ctx,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "MIME message payloads are currently limited to 4 MB.",
+            ),
+            MimeError::NotAMessage => graph_error(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "ErrorMimeContentInvalid",
+                "The MIME content is not an RFC 5322 message (no header section).",
+            ),
+        })
+}
+
+/// The configured spelling of mailbox `user`, or `404 ErrorInvalidUser`.
+pub(crate) fn mailbox<'a>(state: &'a State, ctx: &Ctx, user: &str) -> Result<&'a str, Reply> {
+    state
+        .config
+        .mailbox(user)
+        .ok_or_else(|| invalid_user(ctx, user))
 }
 
 /// Check `Authorization: Bearer <token>`.
@@ -136,98 +351,80 @@ fn invalid_user(ctx: &Ctx, user: &str) -> Reply {
     )
 }
 
-/// `POST /v1.0/users/{id}/sendMail`. Checks, in order: bearer token, content type, body
-/// size, JSON syntax, schema, sender mailbox, then Graph's message rules.
+/// `POST /v1.0/users/{id}/sendMail`. Checks, in order: bearer token, `Mail.Send`, content
+/// type, body size, then JSON syntax, schema, sender mailbox and Graph's message rules — or,
+/// in MIME mode, base64, MIME size and syntax, sender mailbox and recipients.
 async fn send_mail(state: &State, req: &ApiRequest, ctx: &Ctx, user: &str) -> Reply {
-    let token = match bearer(state, req, ctx) {
-        Ok(token) => token,
-        Err(reply) => return reply,
-    };
-    let content_type = req.header(CONTENT_TYPE);
-    if !media_type_is(content_type, "application/json") {
-        return graph_error(
-            ctx,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            &format!(
-                "The content type '{}' is not supported; sendMail expects 'application/json' \
-                 (MIME 'text/plain' mode is not emulated yet).",
-                printable(content_type.unwrap_or_default())
-            ),
-        );
+    match send_mail_checked(state, req, ctx, user).await {
+        Ok(reply) | Err(reply) => reply,
     }
-    let bytes = match &req.body {
-        RequestBody::Complete(bytes) => bytes,
-        RequestBody::TooLarge { .. } => {
-            return graph_error(
-                ctx,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                "The maximum request length supported is 4MB.",
-            )
+}
+
+async fn send_mail_checked(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    user: &str,
+) -> Result<Reply, Reply> {
+    let token = authorize(state, req, ctx, &[PERMISSION_MAIL_SEND])?;
+    let (raw, request, original_eml) = match mail_body(req, ctx, "sendMail")? {
+        MailBody::Json(raw) => {
+            let mut body = raw.clone();
+            state.schema.normalize(&mut body);
+            if let Err(violation) = state.schema.validate(&body) {
+                return Err(graph_error(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    "RequestBodyRead",
+                    &violation.message(),
+                ));
+            }
+            mailbox(state, ctx, user)?;
+            let request = check_send_mail(&body).map_err(|v| rule_error(ctx, &v))?;
+            (raw, request, None)
         }
-        RequestBody::Failed => {
-            return graph_error(
-                ctx,
-                StatusCode::BAD_REQUEST,
-                "RequestBodyRead",
-                "The request body could not be read.",
-            )
-        }
-    };
-    let raw: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            return graph_error(
-                ctx,
-                StatusCode::BAD_REQUEST,
-                "RequestBodyRead",
-                &format!("The request body is not valid JSON: {e}."),
-            )
-        }
-    };
-    let mut body = raw.clone();
-    state.schema.normalize(&mut body);
-    if let Err(violation) = state.schema.validate(&body) {
-        return graph_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "RequestBodyRead",
-            &violation.message(),
-        );
-    }
-    let Some(mailbox) = state.config.mailbox(user) else {
-        return invalid_user(ctx, user);
-    };
-    let request = match check_send_mail(&body) {
-        Ok(request) => request,
-        Err(violation) => {
-            let status = StatusCode::from_u16(violation.status).unwrap_or(StatusCode::BAD_REQUEST);
-            return graph_error(ctx, status, violation.code, &violation.message);
+        MailBody::Mime(parsed) => {
+            mailbox(state, ctx, user)?;
+            check_mail_recipients(&parsed.mail).map_err(|v| rule_error(ctx, &v))?;
+            let raw = json!({ "message": parsed.message });
+            let request = SendMailRequest {
+                message: parsed.message,
+                mail: parsed.mail,
+                save_to_sent_items: true,
+            };
+            (raw, request, Some(parsed.eml))
         }
     };
+    let mailbox = mailbox(state, ctx, user)?;
+    let mime = original_eml.is_some();
     let stored = state
         .store
-        .store(NewMessage {
-            mailbox,
-            raw_request: raw,
-            request: &request,
-            request_id: &ctx.request_id,
-            tenant_id: &token.tenant,
-            client_id: &token.client_id,
-        })
+        .store(
+            &state.files,
+            NewMessage {
+                id: None,
+                mailbox,
+                raw_request: raw,
+                request: &request,
+                stored_attachments: None,
+                original_eml,
+                via_draft: false,
+                mime,
+                request_id: &ctx.request_id,
+                tenant_id: &token.tenant,
+                client_id: &token.client_id,
+            },
+        )
         .await;
     match stored {
         Ok(_) => {
             Counters::bump(&state.counters.accepted_messages);
-            Reply::empty(StatusCode::ACCEPTED)
+            if mime {
+                Counters::bump(&state.counters.mime_messages);
+            }
+            Ok(Reply::empty(StatusCode::ACCEPTED))
         }
-        Err(e) => graph_error(
-            ctx,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ErrorInternalServerError",
-            &format!("The emulator could not store the message: {e}"),
-        ),
+        Err(e) => Err(storage_error(ctx, "message", &e)),
     }
 }
 

@@ -73,11 +73,24 @@ pub(crate) async fn read_body(
     }
 }
 
+/// Read and discard a body (at most [`BODY_DISCARD_LIMIT_BYTES`]) so the client gets to send
+/// its request before it sees the answer; returns the bytes read.
+pub(crate) async fn drain(mut body: Incoming) -> u64 {
+    let mut received: u64 = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            received = received.saturating_add(data.len() as u64);
+            if received > BODY_DISCARD_LIMIT_BYTES {
+                break;
+            }
+        }
+    }
+    received
+}
+
 /// A request with its body read and its path split into decoded segments.
 pub(crate) struct ApiRequest {
     pub(crate) method: Method,
-    /// The raw path (without query).
-    pub(crate) path: String,
     /// Percent-decoded, non-empty path segments.
     pub(crate) segments: Vec<String>,
     pub(crate) query: Option<String>,
@@ -117,6 +130,8 @@ pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) body: Bytes,
+    /// Close the connection instead of answering (fault injection).
+    pub(crate) close_connection: bool,
 }
 
 impl Reply {
@@ -126,6 +141,7 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+            close_connection: false,
         }
     }
 
@@ -136,6 +152,7 @@ impl Reply {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body: Bytes::from(body),
+            close_connection: false,
         }
     }
 
@@ -145,6 +162,7 @@ impl Reply {
             status,
             headers: vec![(CONTENT_TYPE, HeaderValue::from_static(content_type))],
             body: Bytes::from(body),
+            close_connection: false,
         }
     }
 

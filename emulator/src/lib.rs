@@ -7,9 +7,17 @@
 //! - the v2.0 token endpoint `POST /{tenant}/oauth2/v2.0/token` (client credentials with a
 //!   client secret in the body or in an HTTP Basic header), with the identity platform's
 //!   error responses (AADSTS codes), plus the OpenID discovery document MSAL clients fetch;
-//! - `POST /v1.0/users/{id}/sendMail` (JSON mode), validated against the official Graph JSON
-//!   schema and Graph's mail rules, answering with Graph's error envelope; accepted messages
-//!   are stored as `.json` (request) and `.eml` (RFC 5322 rendering) files;
+//! - `POST /v1.0/users/{id}/sendMail` in JSON mode, validated against the official Graph JSON
+//!   schema and Graph's mail rules, and in MIME mode (`text/plain` base64 of an RFC 5322
+//!   message), answering with Graph's error envelope; accepted messages are stored as `.json`
+//!   (request) and `.eml` (RFC 5322 rendering, or the original MIME) files, their attachment
+//!   bytes under `attachments/` with a SHA-256 each ([`StoredAttachment`]);
+//! - the large-attachment path: drafts (`POST /v1.0/users/{id}/messages`, JSON or MIME;
+//!   `GET|DELETE .../messages/{msgId}`; `POST .../messages/{msgId}/send`), attachments under
+//!   3 MB (`POST .../attachments`), upload sessions (`POST .../attachments/createUploadSession`)
+//!   whose pre-authenticated upload URLs (`PUT|DELETE /upload/{session}?authtoken=...`) stream
+//!   chunks to disk with Graph's range rules, with application permissions per app
+//!   (`Mail.Send`, `Mail.ReadWrite`) and injectable upload faults ([`UploadFault`]);
 //! - `GET /v1.0/users/{id}/mailFolders/sentItems/messages`;
 //! - test routes `GET /_emulator/stats`, `GET|DELETE /_emulator/messages`.
 //!
@@ -28,13 +36,19 @@
 
 #![warn(missing_docs)]
 
+mod attachment_routes;
+mod attachments;
 mod config;
+mod draft_routes;
+mod drafts;
 mod eml;
 mod emulator;
 mod error;
+mod faults;
 mod graph;
 mod http;
 mod message;
+mod mime;
 mod random;
 mod schema;
 mod server;
@@ -43,15 +57,30 @@ mod store;
 mod timefmt;
 pub mod tls;
 mod token;
+mod upload;
+mod upload_routes;
 
+pub use attachments::{StoredAttachment, ATTACHMENTS_DIR};
 pub use config::{
-    AppRegistration, EmulatorConfig, BODY_DISCARD_LIMIT_BYTES, DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET, DEFAULT_MAILBOXES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TENANT_ID,
-    DEFAULT_TOKEN_LIFETIME,
+    AppRegistration, EmulatorConfig, BODY_DISCARD_LIMIT_BYTES, DEFAULT_APP_PERMISSIONS,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_MAILBOXES, DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_TENANT_ID, DEFAULT_TOKEN_LIFETIME, PERMISSION_MAIL_READ, PERMISSION_MAIL_READ_WRITE,
+    PERMISSION_MAIL_SEND,
 };
 pub use emulator::Emulator;
 pub use error::EmulatorError;
+pub use faults::UploadFault;
 pub use schema::{GRAPH_SCHEMA_ID, GRAPH_SCHEMA_JSON};
 pub use stats::Stats;
 pub use store::{StoredMessage, MESSAGES_DIR};
+pub use upload::UPLOADS_DIR;
+
+/// Upload-session and attachment limits the emulator enforces (Graph's documented values).
+pub mod limits {
+    pub use crate::attachment_routes::MAX_POSTED_ATTACHMENT_BYTES;
+    pub use crate::mime::MAX_MIME_BYTES;
+    pub use crate::upload::{
+        CHUNK_ALIGNMENT, MAX_CHUNK_BYTES, MAX_SESSION_BYTES, MIN_SESSION_BYTES,
+    };
+}
 pub use token::GRAPH_RESOURCES;

@@ -1,10 +1,12 @@
-//! The outgoing message of a `sendMail` request and the Exchange rules Graph applies to it
-//! beyond the JSON schema (custom header rules, recipients, attachment content).
+//! The outgoing message of a `sendMail` request (or of a draft being created or sent) and the
+//! Exchange rules Graph applies to it beyond the JSON schema (custom header rules, recipients,
+//! attachment content).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use crate::attachments::StoredAttachment;
 use crate::http::printable;
 
 /// Most custom headers Graph accepts in one message.
@@ -21,7 +23,7 @@ pub(crate) struct RuleViolation {
 }
 
 impl RuleViolation {
-    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         RuleViolation {
             status: 400,
             code,
@@ -61,6 +63,9 @@ pub(crate) enum AttachmentContent {
     Item(Value),
     /// A `referenceAttachment` (v1.0 gives it no content or target).
     Reference,
+    /// Content already stored on disk (draft attachments, upload sessions); streamed when the
+    /// `.eml` is written.
+    Stored(Box<StoredAttachment>),
 }
 
 /// One attachment of the message.
@@ -80,6 +85,7 @@ impl Attachment {
             AttachmentContent::File(bytes) => bytes.len(),
             AttachmentContent::Item(item) => item.to_string().len(),
             AttachmentContent::Reference => 0,
+            AttachmentContent::Stored(stored) => usize::try_from(stored.size).unwrap_or(usize::MAX),
         }
     }
 }
@@ -129,12 +135,31 @@ pub(crate) fn check_send_mail(body: &Value) -> Result<SendMailRequest, RuleViola
         .and_then(Value::as_bool)
         .unwrap_or(true);
 
-    let headers = check_headers(message.get("internetMessageHeaders"))?;
+    let mail = check_message(message, true, true)?;
+    Ok(SendMailRequest {
+        message: message.clone(),
+        mail,
+        save_to_sent_items,
+    })
+}
+
+/// Apply Graph's rules to a normalized, schema-valid message object: custom headers (at most
+/// five when `header_limit`; MIME mode has no such limit), then recipients (when
+/// `with_recipients`; a draft may be created without them), then attachment content. Returns
+/// the message in typed form.
+pub(crate) fn check_message(
+    message: &Map<String, Value>,
+    with_recipients: bool,
+    header_limit: bool,
+) -> Result<OutgoingMail, RuleViolation> {
+    let headers = check_headers(message.get("internetMessageHeaders"), header_limit)?;
 
     let to = addresses(message.get("toRecipients"));
     let cc = addresses(message.get("ccRecipients"));
     let bcc = addresses(message.get("bccRecipients"));
-    check_recipients(&to, &cc, &bcc)?;
+    if with_recipients {
+        check_recipients(&to, &cc, &bcc)?;
+    }
 
     let attachments = check_attachments(message.get("attachments"))?;
 
@@ -151,7 +176,7 @@ pub(crate) fn check_send_mail(body: &Value) -> Result<SendMailRequest, RuleViola
         Some("high") => Importance::High,
         _ => Importance::Normal,
     };
-    let mail = OutgoingMail {
+    Ok(OutgoingMail {
         subject: message
             .get("subject")
             .and_then(Value::as_str)
@@ -172,12 +197,12 @@ pub(crate) fn check_send_mail(body: &Value) -> Result<SendMailRequest, RuleViola
         delivery_receipt_requested: flag(message, "isDeliveryReceiptRequested"),
         read_receipt_requested: flag(message, "isReadReceiptRequested"),
         attachments,
-    };
-    Ok(SendMailRequest {
-        message: message.clone(),
-        mail,
-        save_to_sent_items,
     })
+}
+
+/// The recipient rules alone (no recipients, more than 500, unresolvable addresses).
+pub(crate) fn check_mail_recipients(mail: &OutgoingMail) -> Result<(), RuleViolation> {
+    check_recipients(&mail.to, &mail.cc, &mail.bcc)
 }
 
 fn flag(message: &Map<String, Value>, key: &str) -> bool {
@@ -211,12 +236,15 @@ fn addresses(list: Option<&Value>) -> Vec<Address> {
         .unwrap_or_default()
 }
 
-fn check_headers(list: Option<&Value>) -> Result<Vec<(String, String)>, RuleViolation> {
+fn check_headers(
+    list: Option<&Value>,
+    limit: bool,
+) -> Result<Vec<(String, String)>, RuleViolation> {
     let items = list
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    if items.len() > MAX_INTERNET_MESSAGE_HEADERS {
+    if limit && items.len() > MAX_INTERNET_MESSAGE_HEADERS {
         return Err(RuleViolation::bad_request(
             "InvalidInternetMessageHeaderCollection",
             "Maximum number of headers in one message should be less than or equal to 5.",
@@ -330,7 +358,9 @@ pub(crate) fn is_resolvable(address: &str) -> bool {
         })
 }
 
-fn check_attachments(list: Option<&Value>) -> Result<Vec<Attachment>, RuleViolation> {
+/// Decode the attachments of a message (or of an add-attachment request as a one-item list):
+/// file content must be standard base64.
+pub(crate) fn check_attachments(list: Option<&Value>) -> Result<Vec<Attachment>, RuleViolation> {
     let items = list
         .and_then(Value::as_array)
         .map(Vec::as_slice)

@@ -29,6 +29,11 @@ pub(crate) fn message_id() -> String {
     format!("AAMkA{}", URL_SAFE_NO_PAD.encode(bytes::<24>()))
 }
 
+/// An opaque upload session ID: base64url of 24 random bytes.
+pub(crate) fn session_id() -> String {
+    URL_SAFE_NO_PAD.encode(bytes::<24>())
+}
+
 /// A new request/trace ID.
 pub(crate) fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()

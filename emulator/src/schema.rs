@@ -1,9 +1,13 @@
-//! Validation of `sendMail` bodies against the official Graph JSON schema subset.
+//! Validation of request bodies against the official Graph JSON schema subset.
 //!
 //! The schema (`schema/graph-v1.0-mail-subset.json` at the workspace root, embedded at build
-//! time) is registered under its `$id` and bodies are validated against
-//! `#/components/schemas/microsoft.graph.user.sendMail.requestBody`. `format` is an
-//! annotation only: the schema says `base64url` for `contentBytes`, Graph uses standard base64.
+//! time) is registered under its `$id` and bodies are validated against one of its components
+//! (see [`Body`]): `sendMail` bodies against
+//! `#/components/schemas/microsoft.graph.user.sendMail.requestBody`, drafts against
+//! `microsoft.graph.message`, added attachments against `microsoft.graph.attachment`,
+//! `createUploadSession` bodies against its request body and their item against
+//! `microsoft.graph.attachmentItem.forUploadSession`. `format` is an annotation only: the
+//! schema says `base64url` for `contentBytes`, Graph uses standard base64.
 //!
 //! Graph itself is more lenient than the schema: it matches property names and enum values
 //! case-insensitively and accepts `"true"`/`"false"` strings for booleans (as its own
@@ -23,8 +27,54 @@ use crate::error::EmulatorError;
 pub const GRAPH_SCHEMA_ID: &str = "urn:graphmail:graph-schema:graph-v1.0-mail-subset";
 /// The schema file (Microsoft Graph v1.0 mail subset, JSON Schema draft 2020-12).
 pub const GRAPH_SCHEMA_JSON: &str = include_str!("../../schema/graph-v1.0-mail-subset.json");
-/// The component `sendMail` JSON bodies are validated against.
-const SEND_MAIL_COMPONENT: &str = "microsoft.graph.user.sendMail.requestBody";
+
+/// A kind of request body and the schema component it is validated against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Body {
+    /// `POST /users/{id}/sendMail` (JSON mode).
+    SendMail,
+    /// `POST /users/{id}/messages` (a draft, JSON mode).
+    Message,
+    /// `POST .../messages/{id}/attachments`.
+    Attachment,
+    /// `POST .../attachments/createUploadSession`.
+    CreateUploadSession,
+    /// The `AttachmentItem` of a `createUploadSession` body, with the documented requirements.
+    UploadItem,
+}
+
+impl Body {
+    const ALL: [Body; 5] = [
+        Body::SendMail,
+        Body::Message,
+        Body::Attachment,
+        Body::CreateUploadSession,
+        Body::UploadItem,
+    ];
+
+    fn component(self) -> &'static str {
+        match self {
+            Body::SendMail => "microsoft.graph.user.sendMail.requestBody",
+            Body::Message => "microsoft.graph.message",
+            Body::Attachment => "microsoft.graph.attachment",
+            Body::CreateUploadSession => {
+                "microsoft.graph.attachment.createUploadSession.requestBody"
+            }
+            Body::UploadItem => "microsoft.graph.attachmentItem.forUploadSession",
+        }
+    }
+
+    /// How error messages name the body.
+    fn label(self) -> &'static str {
+        match self {
+            Body::SendMail => "sendMail request body",
+            Body::Message => "message",
+            Body::Attachment => "attachment",
+            Body::CreateUploadSession => "createUploadSession request body",
+            Body::UploadItem => "AttachmentItem",
+        }
+    }
+}
 
 /// Enum-typed message properties and their canonical values.
 const MESSAGE_ENUMS: &[(&[&str], &[&str])] = &[
@@ -46,9 +96,10 @@ const MESSAGE_BOOLEANS: &[&str] = &[
     "hasAttachments",
 ];
 
-/// A compiled `sendMail` body validator.
+/// Compiled request body validators.
 pub(crate) struct SendMailSchema {
-    validator: jsonschema::Validator,
+    /// One validator per [`Body`], in the order of [`Body::ALL`].
+    validators: Vec<(Body, jsonschema::Validator)>,
     /// Every property name the schema declares, exactly as spelt.
     exact_names: HashSet<String>,
     /// Lower-cased property name -> canonical spelling, for every property in the schema.
@@ -64,6 +115,8 @@ pub(crate) struct SchemaViolation {
     pub(crate) keyword: String,
     /// A description that never includes the failing value itself.
     pub(crate) detail: String,
+    /// What was validated.
+    pub(crate) body: Body,
 }
 
 impl SchemaViolation {
@@ -75,8 +128,10 @@ impl SchemaViolation {
             self.instance_path.as_str()
         };
         format!(
-            "Invalid sendMail request body at '{path}' (schema keyword '{}'): {}",
-            self.keyword, self.detail
+            "Invalid {} at '{path}' (schema keyword '{}'): {}",
+            self.body.label(),
+            self.keyword,
+            self.detail
         )
     }
 }
@@ -112,16 +167,20 @@ impl SendMailSchema {
             .add(GRAPH_SCHEMA_ID, document)
             .and_then(|b| b.prepare())
             .map_err(|e| format!("registering the schema: {e}"))?;
-        let wrapper = serde_json::json!({
-            "$ref": format!("{GRAPH_SCHEMA_ID}#/components/schemas/{SEND_MAIL_COMPONENT}")
-        });
-        let validator = jsonschema::options()
-            .with_registry(&registry)
-            .should_validate_formats(false)
-            .build(&wrapper)
-            .map_err(|e| format!("compiling the schema: {e}"))?;
+        let mut validators = Vec::new();
+        for body in Body::ALL {
+            let wrapper = serde_json::json!({
+                "$ref": format!("{GRAPH_SCHEMA_ID}#/components/schemas/{}", body.component())
+            });
+            let validator = jsonschema::options()
+                .with_registry(&registry)
+                .should_validate_formats(false)
+                .build(&wrapper)
+                .map_err(|e| format!("compiling the schema for {}: {e}", body.component()))?;
+            validators.push((body, validator));
+        }
         Ok(SendMailSchema {
-            validator,
+            validators,
             exact_names,
             property_names,
         })
@@ -143,6 +202,44 @@ impl SendMailSchema {
         for key in ["message", "Message"] {
             if let Some(Value::Object(message)) = top.get_mut(key) {
                 normalize_message(message);
+            }
+        }
+    }
+
+    /// [`normalize`](Self::normalize) for a message object on its own (a draft body).
+    pub(crate) fn normalize_message(&self, message: &mut Value) {
+        self.normalize_names(message);
+        if let Value::Object(map) = message {
+            normalize_message(map);
+        }
+    }
+
+    /// Normalize an attachment object (names, `isInline`).
+    pub(crate) fn normalize_attachment(&self, attachment: &mut Value) {
+        self.normalize_names(attachment);
+        if let Some(v) = attachment.get_mut("isInline") {
+            normalize_bool(v);
+        }
+    }
+
+    /// Normalize a `createUploadSession` body: names, then in its item `isInline` and the
+    /// `attachmentType` enum.
+    pub(crate) fn normalize_upload_session(&self, body: &mut Value) {
+        self.normalize_names(body);
+        let Value::Object(top) = body else {
+            return;
+        };
+        for key in ["AttachmentItem", "attachmentItem"] {
+            if let Some(Value::Object(item)) = top.get_mut(key) {
+                if let Some(v) = item.get_mut("isInline") {
+                    normalize_bool(v);
+                }
+                if let Some(Value::String(s)) = item.get_mut("attachmentType") {
+                    let members = ["file", "item", "reference"];
+                    if let Some(canonical) = members.iter().find(|m| m.eq_ignore_ascii_case(s)) {
+                        *s = (*canonical).to_string();
+                    }
+                }
             }
         }
     }
@@ -179,11 +276,20 @@ impl SendMailSchema {
         }
     }
 
-    /// Validate a (normalized) body; the most specific violation is reported.
+    /// Validate a (normalized) `sendMail` body; the most specific violation is reported.
     pub(crate) fn validate(&self, body: &Value) -> Result<(), SchemaViolation> {
-        match self.validator.iter_errors(body).next() {
+        self.validate_as(Body::SendMail, body)
+    }
+
+    /// Validate a (normalized) body of the given kind; the most specific violation is
+    /// reported.
+    pub(crate) fn validate_as(&self, kind: Body, body: &Value) -> Result<(), SchemaViolation> {
+        let Some((_, validator)) = self.validators.iter().find(|(k, _)| *k == kind) else {
+            return Ok(()); // every kind is compiled in `compile`
+        };
+        match validator.iter_errors(body).next() {
             None => Ok(()),
-            Some(error) => Err(describe(&error)),
+            Some(error) => Err(describe(&error, kind)),
         }
     }
 }
@@ -250,7 +356,7 @@ fn normalize_bool(value: &mut Value) {
 
 /// Describe the most specific cause of `error`: for `anyOf`/`oneOf` failures, the branch that
 /// matched the value's `@odata.type` (or went deepest) is described instead of the union.
-fn describe(error: &ValidationError<'_>) -> SchemaViolation {
+fn describe(error: &ValidationError<'_>, body: Body) -> SchemaViolation {
     let branches = match error.kind() {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             Some(context)
@@ -268,13 +374,14 @@ fn describe(error: &ValidationError<'_>) -> SchemaViolation {
                 (depth, not_type)
             });
         if let Some(best) = best {
-            return describe(best);
+            return describe(best, body);
         }
     }
     SchemaViolation {
         instance_path: error.instance_path().as_str().to_string(),
         keyword: error.kind().keyword().to_string(),
         detail: error.masked().to_string(),
+        body,
     }
 }
 
@@ -369,6 +476,54 @@ mod tests {
         assert_eq!(err.instance_path, "/message/attachments/0");
         assert_eq!(err.keyword, "additionalProperties");
         assert!(err.detail.contains("bogus"));
+    }
+
+    #[test]
+    fn other_bodies() {
+        let schema = send_mail_schema().expect("schema compiles");
+        let mut message =
+            json!({"Subject": "x", "Importance": "HIGH", "isReadReceiptRequested": "true"});
+        schema.normalize_message(&mut message);
+        assert_eq!(message["importance"], "high");
+        assert_eq!(message["isReadReceiptRequested"], json!(true));
+        schema
+            .validate_as(Body::Message, &message)
+            .expect("message");
+        let err = schema
+            .validate_as(Body::Message, &json!({"subjekt": "x"}))
+            .expect_err("misspelt");
+        assert!(
+            err.message().starts_with("Invalid message at '/'"),
+            "{}",
+            err.message()
+        );
+
+        let mut attachment = json!({"@odata.type": "#microsoft.graph.fileAttachment",
+            "Name": "a", "contentBytes": "AAAA", "isInline": "TRUE"});
+        schema.normalize_attachment(&mut attachment);
+        assert_eq!(attachment["isInline"], json!(true));
+        schema
+            .validate_as(Body::Attachment, &attachment)
+            .expect("attachment");
+
+        let mut upload = json!({"AttachmentItem": {"AttachmentType": "File", "name": "a", "size": 5,
+            "isInline": "false"}});
+        schema.normalize_upload_session(&mut upload);
+        assert_eq!(upload["AttachmentItem"]["attachmentType"], "file");
+        schema
+            .validate_as(Body::CreateUploadSession, &upload)
+            .expect("body");
+        schema
+            .validate_as(Body::UploadItem, &upload["AttachmentItem"])
+            .expect("item");
+        let err = schema
+            .validate_as(
+                Body::UploadItem,
+                &json!({"attachmentType": "file", "name": "a"}),
+            )
+            .expect_err("no size");
+        assert_eq!(err.keyword, "required");
+        assert!(err.message().contains("AttachmentItem"));
     }
 
     #[test]

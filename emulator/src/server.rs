@@ -20,13 +20,18 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::attachments::AttachmentFiles;
 use crate::config::EmulatorConfig;
+use crate::drafts::DraftStore;
+use crate::faults::Faults;
 use crate::graph;
 use crate::http::{is, path_segments, read_body, ApiRequest, Ctx, Reply, RequestBody};
 use crate::schema::SendMailSchema;
-use crate::stats::Counters;
+use crate::stats::{Counters, Stats};
 use crate::store::MessageStore;
 use crate::token::{self, TokenStore};
+use crate::upload::UploadStore;
+use crate::upload_routes;
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,6 +49,31 @@ pub(crate) struct State {
     pub(crate) store: MessageStore,
     pub(crate) counters: Counters,
     pub(crate) schema: &'static SendMailSchema,
+    /// Open drafts.
+    pub(crate) drafts: DraftStore,
+    /// Open upload sessions.
+    pub(crate) uploads: UploadStore,
+    /// Attachment bytes of drafts and stored messages.
+    pub(crate) files: AttachmentFiles,
+    /// Upload faults not fired yet.
+    pub(crate) faults: Faults,
+}
+
+impl State {
+    /// The counters, with the gauges read from the draft and session stores.
+    pub(crate) fn stats(&self) -> Stats {
+        let mut stats = self.counters.snapshot();
+        stats.open_drafts = self.drafts.len() as u64;
+        stats.open_upload_sessions = self.uploads.len() as u64;
+        stats
+    }
+
+    /// Forget the accepted messages and delete their files and attachments (open drafts
+    /// keep theirs).
+    pub(crate) fn clear_messages(&self) -> std::io::Result<()> {
+        self.store.clear()?;
+        self.files.clear_except(&self.drafts.ids())
+    }
 }
 
 /// Accept connections until `shutdown` turns `true`, then give in-flight requests a moment.
@@ -93,12 +123,22 @@ async fn serve_connection(
     Counters::bump(&state.counters.connections);
     let activity = Arc::new(Activity::default());
     let service_activity = Arc::clone(&activity);
+    // Fault injection: a handler may ask for the connection to be closed without an answer.
+    let kill = Arc::new(Notify::new());
+    let service_kill = Arc::clone(&kill);
     let service = service_fn(move |req| {
         let state = Arc::clone(&state);
         let activity = Arc::clone(&service_activity);
+        let kill = Arc::clone(&service_kill);
         async move {
             let _busy = activity.begin();
-            Ok::<_, Infallible>(handle(&state, req).await)
+            let (response, close) = handle(&state, req).await;
+            if close {
+                kill.notify_one();
+                // The connection task drops this request (and the connection) now.
+                std::future::pending::<()>().await;
+            }
+            Ok::<_, Infallible>(response)
         }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -108,6 +148,7 @@ async fn serve_connection(
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
+        _ = kill.notified() => return,
         _ = shutdown.changed() => {}
     }
     // Shutting down: stop taking requests, let the ones in flight finish and their responses
@@ -121,6 +162,7 @@ async fn serve_connection(
     };
     tokio::select! {
         _ = connection.as_mut() => {}
+        _ = kill.notified() => {}
         _ = idle_then_flush => {}
     }
 }
@@ -160,8 +202,9 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Handle one request: read the body, route, count, add the common headers.
-async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Handle one request: read the body (upload URLs stream it instead), route, count, add the
+/// common headers. The flag asks to close the connection without answering.
+async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>, bool) {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
@@ -185,39 +228,47 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         origin: origin(state, &parts),
         now: OffsetDateTime::now_utc(),
     };
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let body = read_body(body, declared, state.config.max_request_bytes).await;
-    let request = ApiRequest {
-        method: parts.method,
-        path,
-        segments,
-        query: parts.uri.query().map(str::to_string),
-        headers: parts.headers,
-        body,
-    };
 
-    let reply = route(state, &request, &ctx).await;
+    let mut discarded = String::new();
+    let reply = if upload_routes::is_upload_path(&segments) {
+        Counters::bump(&state.counters.upload_requests);
+        upload_routes::handle(state, &parts, body, &segments, &ctx).await
+    } else {
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body = read_body(body, declared, state.config.max_request_bytes).await;
+        if let RequestBody::TooLarge { received } = body {
+            discarded = format!(", {received} body bytes discarded");
+        }
+        let request = ApiRequest {
+            method: parts.method.clone(),
+            segments,
+            query: parts.uri.query().map(str::to_string),
+            headers: parts.headers.clone(),
+            body,
+        };
+        route(state, &request, &ctx).await
+    };
 
     if !test_route && (reply.status.is_client_error() || reply.status.is_server_error()) {
         Counters::bump(&state.counters.rejected_requests);
     }
     if state.config.request_log {
-        let discarded = match request.body {
-            RequestBody::TooLarge { received } => format!(", {received} body bytes discarded"),
-            _ => String::new(),
+        let outcome = if reply.close_connection {
+            "connection closed (injected fault)".to_string()
+        } else {
+            reply.status.as_u16().to_string()
         };
         eprintln!(
-            "graphmail-emulator: {} {} -> {} ({} ms{discarded})",
-            request.method,
-            request.path,
-            reply.status.as_u16(),
+            "graphmail-emulator: {} {path} -> {outcome} ({} ms{discarded})",
+            parts.method,
             started.elapsed().as_millis()
         );
     }
+    let close = reply.close_connection;
     let mut response = Response::new(Full::new(reply.body));
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
@@ -232,7 +283,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
             headers.insert(name, value);
         }
     }
-    response
+    (response, close)
 }
 
 /// `https://<authority the client used>` when it is a plausible host[:port], else the base URL.
@@ -313,13 +364,13 @@ async fn test_route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[&str]) -
     match (rest, &req.method) {
         (["stats"], &Method::GET) => Reply::json(
             StatusCode::OK,
-            &serde_json::to_value(state.counters.snapshot()).unwrap_or_default(),
+            &serde_json::to_value(state.stats()).unwrap_or_default(),
         ),
         (["messages"], &Method::GET) => Reply::json(
             StatusCode::OK,
             &serde_json::to_value(state.store.list()).unwrap_or_default(),
         ),
-        (["messages"], &Method::DELETE) => match state.store.clear() {
+        (["messages"], &Method::DELETE) => match state.clear_messages() {
             Ok(()) => Reply::empty(StatusCode::NO_CONTENT),
             Err(e) => graph::graph_error(
                 ctx,
@@ -337,13 +388,15 @@ async fn test_route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[&str]) -
 /// `GET /`: a short text page naming the emulator and its endpoints.
 fn home(state: &State, ctx: &Ctx) -> Reply {
     let tenant = state.config.tenants.first().map_or("", String::as_str);
-    let stats = state.counters.snapshot();
+    let stats = state.stats();
     let page = format!(
         "GraphMail emulator (local Microsoft Graph + identity platform for testing)\n\
          \n\
          Token endpoint:  {origin}/{tenant}/oauth2/v2.0/token\n\
          Graph endpoint:  {origin}/v1.0\n\
-         sendMail:        POST {origin}/v1.0/users/{{mailbox}}/sendMail\n\
+         sendMail:        POST {origin}/v1.0/users/{{mailbox}}/sendMail (JSON or MIME)\n\
+         Drafts:          POST {origin}/v1.0/users/{{mailbox}}/messages, then .../attachments,\n\
+         \x20                .../attachments/createUploadSession and .../send\n\
          Sent Items:      GET  {origin}/v1.0/users/{{mailbox}}/mailFolders/sentItems/messages\n\
          Mailboxes:       {mailboxes}\n\
          Accepted:        {accepted} message(s)\n\

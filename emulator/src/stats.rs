@@ -4,7 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A snapshot of the emulator's counters.
 ///
-/// `/_emulator/*` test routes are never counted.
+/// `/_emulator/*` test routes are never counted. `open_drafts` and `open_upload_sessions` are
+/// gauges (current values); everything else only grows.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -22,6 +23,38 @@ pub struct Stats {
     pub http2_requests: u64,
     /// TLS connections accepted (completed handshakes): shows whether clients reuse connections.
     pub connections: u64,
+    /// `sendMail` and create-message requests in MIME mode (`text/plain`) that were accepted.
+    pub mime_messages: u64,
+    /// Drafts created (`POST /users/{id}/messages` answered `201`).
+    pub drafts_created: u64,
+    /// Drafts sent (`POST .../messages/{id}/send` answered `202`; also in `accepted_messages`).
+    pub drafts_sent: u64,
+    /// Drafts deleted (`DELETE .../messages/{id}` answered `204`).
+    pub drafts_deleted: u64,
+    /// Drafts neither sent nor deleted right now ("no stray draft" means `0`).
+    pub open_drafts: u64,
+    /// Attachments added with `POST .../messages/{id}/attachments` (answered `201`).
+    pub attachments_added: u64,
+    /// Upload sessions created (`createUploadSession` answered `201`).
+    pub upload_sessions_created: u64,
+    /// Upload sessions whose last chunk arrived (attachment created).
+    pub upload_sessions_completed: u64,
+    /// Upload sessions cancelled with `DELETE {uploadUrl}` (answered `204`).
+    pub upload_sessions_deleted: u64,
+    /// Upload sessions neither completed nor deleted right now (sessions of a deleted or sent
+    /// draft are dropped with it).
+    pub open_upload_sessions: u64,
+    /// Requests to upload URLs (`/upload/...`), whatever their outcome.
+    pub upload_requests: u64,
+    /// Chunks stored by upload sessions.
+    pub upload_chunks: u64,
+    /// Bytes stored by upload sessions (the sum of the stored chunks' lengths).
+    pub uploaded_bytes: u64,
+    /// Stored chunks, other than the last one of a file, whose length is not a multiple of
+    /// 320 KiB (327,680 bytes), the slice size Microsoft's SDKs use.
+    pub unaligned_chunks: u64,
+    /// Chunks rejected for being larger than 4 MiB (4,194,304 bytes).
+    pub oversized_chunks: u64,
 }
 
 /// Live counters shared by the connection tasks.
@@ -34,12 +67,30 @@ pub(crate) struct Counters {
     pub(crate) rejected_requests: AtomicU64,
     pub(crate) http2_requests: AtomicU64,
     pub(crate) connections: AtomicU64,
+    pub(crate) mime_messages: AtomicU64,
+    pub(crate) drafts_created: AtomicU64,
+    pub(crate) drafts_sent: AtomicU64,
+    pub(crate) drafts_deleted: AtomicU64,
+    pub(crate) attachments_added: AtomicU64,
+    pub(crate) upload_sessions_created: AtomicU64,
+    pub(crate) upload_sessions_completed: AtomicU64,
+    pub(crate) upload_sessions_deleted: AtomicU64,
+    pub(crate) upload_requests: AtomicU64,
+    pub(crate) upload_chunks: AtomicU64,
+    pub(crate) uploaded_bytes: AtomicU64,
+    pub(crate) unaligned_chunks: AtomicU64,
+    pub(crate) oversized_chunks: AtomicU64,
 }
 
 impl Counters {
     /// Add one to `counter`.
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Add `n` to `counter`.
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::SeqCst);
     }
 
     /// The current values.
@@ -52,6 +103,21 @@ impl Counters {
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             http2_requests: self.http2_requests.load(Ordering::SeqCst),
             connections: self.connections.load(Ordering::SeqCst),
+            mime_messages: self.mime_messages.load(Ordering::SeqCst),
+            drafts_created: self.drafts_created.load(Ordering::SeqCst),
+            drafts_sent: self.drafts_sent.load(Ordering::SeqCst),
+            drafts_deleted: self.drafts_deleted.load(Ordering::SeqCst),
+            open_drafts: 0, // a gauge: filled in from the draft store
+            attachments_added: self.attachments_added.load(Ordering::SeqCst),
+            upload_sessions_created: self.upload_sessions_created.load(Ordering::SeqCst),
+            upload_sessions_completed: self.upload_sessions_completed.load(Ordering::SeqCst),
+            upload_sessions_deleted: self.upload_sessions_deleted.load(Ordering::SeqCst),
+            open_upload_sessions: 0, // a gauge: filled in from the session store
+            upload_requests: self.upload_requests.load(Ordering::SeqCst),
+            upload_chunks: self.upload_chunks.load(Ordering::SeqCst),
+            uploaded_bytes: self.uploaded_bytes.load(Ordering::SeqCst),
+            unaligned_chunks: self.unaligned_chunks.load(Ordering::SeqCst),
+            oversized_chunks: self.oversized_chunks.load(Ordering::SeqCst),
         }
     }
 }

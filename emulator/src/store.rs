@@ -1,6 +1,7 @@
 //! Accepted messages: in memory for listing, and on disk as
-//! `messages/<seq:06>-<id>.json` (the request body as received, pretty-printed) and
-//! `messages/<seq:06>-<id>.eml` (an RFC 5322 rendering).
+//! `messages/<seq:06>-<id>.json` (the request body as received, pretty-printed),
+//! `messages/<seq:06>-<id>.eml` (an RFC 5322 rendering, or the original MIME) and
+//! `attachments/<id>/<attachment id>` (attachment bytes).
 //!
 //! Memory holds the messages accepted by this run; numbering continues after files left by
 //! earlier runs so file names keep sorting in acceptance order.
@@ -12,14 +13,15 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
+use crate::attachments::{AttachmentFiles, AttachmentMeta, StoredAttachment};
 use crate::eml;
 use crate::error::EmulatorError;
-use crate::message::{AttachmentContent, SendMailRequest};
+use crate::message::{AttachmentContent, OutgoingMail, SendMailRequest};
 
 /// Name of the folder (inside the data folder) holding stored messages.
 pub const MESSAGES_DIR: &str = "messages";
 
-/// One accepted `sendMail` request.
+/// One accepted message: a `sendMail` request (JSON or MIME mode) or a sent draft.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredMessage {
@@ -29,27 +31,46 @@ pub struct StoredMessage {
     pub mailbox: String,
     /// When the message was accepted (RFC 3339, UTC).
     pub received_at: String,
-    /// The request's `saveToSentItems` (default `true`).
+    /// The request's `saveToSentItems` (default `true`; always `true` for a sent draft).
     pub save_to_sent_items: bool,
-    /// The `sendMail` body exactly as received.
+    /// The `sendMail` body exactly as received. For a MIME mode message,
+    /// `{"message": <the message parsed from the MIME>}` (attachments listed without bytes);
+    /// for a sent draft, `{"message": <the create request's message as received>}` (added
+    /// attachments are in [`attachments`](Self::attachments)).
     pub request: Value,
-    /// The `.json` file (the request body, pretty-printed).
+    /// The `.json` file (`request`, pretty-printed).
     pub json_path: PathBuf,
-    /// The `.eml` file (RFC 5322 / MIME rendering).
+    /// The `.eml` file: an RFC 5322 / MIME rendering, or the original message in MIME mode.
     pub eml_path: PathBuf,
-    /// The `request-id` the emulator answered the `sendMail` request with.
+    /// The `request-id` the emulator answered the `sendMail` (or `send`) request with.
     pub request_id: String,
     /// The tenant of the access token the message was sent with.
     pub tenant_id: String,
     /// The app (client ID) of the access token the message was sent with.
     pub client_id: String,
+    /// The file and item attachments with their stored bytes (reference attachments carry
+    /// none and are not listed here).
+    pub attachments: Vec<StoredAttachment>,
+    /// Whether the message was a draft sent with `POST .../messages/{id}/send`.
+    pub via_draft: bool,
+    /// Whether the message arrived in MIME mode (`text/plain` base64).
+    pub mime: bool,
 }
 
 /// A message being stored.
 pub(crate) struct NewMessage<'a> {
+    /// The message ID (a sent draft keeps its ID); `None` draws a new one.
+    pub(crate) id: Option<String>,
     pub(crate) mailbox: &'a str,
     pub(crate) raw_request: Value,
     pub(crate) request: &'a SendMailRequest,
+    /// Attachments already on disk (a sent draft's) with their Graph JSON. `None`: the
+    /// request's file and item attachments are written now.
+    pub(crate) stored_attachments: Option<(Vec<StoredAttachment>, Vec<Value>)>,
+    /// The original RFC 5322 bytes (MIME mode), written as the `.eml` instead of a rendering.
+    pub(crate) original_eml: Option<Vec<u8>>,
+    pub(crate) via_draft: bool,
+    pub(crate) mime: bool,
     pub(crate) request_id: &'a str,
     pub(crate) tenant_id: &'a str,
     pub(crate) client_id: &'a str,
@@ -101,38 +122,59 @@ impl MessageStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Write the message's files, then remember it.
-    pub(crate) async fn store(&self, new: NewMessage<'_>) -> std::io::Result<StoredMessage> {
+    /// Write the message's files (attachments, `.json`, `.eml`), then remember it.
+    pub(crate) async fn store(
+        &self,
+        files: &AttachmentFiles,
+        new: NewMessage<'_>,
+    ) -> std::io::Result<StoredMessage> {
         let seq = {
             let mut inner = self.lock();
             let seq = inner.next_seq;
             inner.next_seq += 1;
             seq
         };
-        let id = crate::random::message_id();
+        let id = new.id.unwrap_or_else(crate::random::message_id);
         let now = OffsetDateTime::now_utc();
         let received_at = crate::timefmt::rfc3339(now);
+        let (attachments, attachment_json) = match new.stored_attachments {
+            Some(stored) => stored,
+            None => {
+                let attachments = write_attachments(files, &id, &new.request.mail).await?;
+                let json = listed_attachments(new.request, &id, &received_at);
+                (attachments, json)
+            }
+        };
         let domain = new.mailbox.rsplit_once('@').map_or("localhost", |(_, d)| d);
         let message_id = format!("{}@{domain}", uuid::Uuid::new_v4().simple());
-        let boundary = eml::boundary_for(&uuid::Uuid::new_v4().simple().to_string());
-        let eml_text = eml::render(
-            &new.request.mail,
-            &eml::Envelope {
-                mailbox: new.mailbox,
-                date: now,
-                message_id: &message_id,
-                boundary: &boundary,
-            },
-        );
-        let json_text = serde_json::to_string_pretty(&new.raw_request)?;
 
         let stem = format!("{seq:06}-{id}");
         let json_path = self.dir.join(format!("{stem}.json"));
         let eml_path = self.dir.join(format!("{stem}.eml"));
+        let json_text = serde_json::to_string_pretty(&new.raw_request)?;
         tokio::fs::write(&json_path, json_text).await?;
-        tokio::fs::write(&eml_path, eml_text).await?;
+        match new.original_eml {
+            Some(bytes) => tokio::fs::write(&eml_path, bytes).await?,
+            None => {
+                write_eml(
+                    new.request.mail.clone(),
+                    new.mailbox.to_string(),
+                    now,
+                    message_id.clone(),
+                    eml_path.clone(),
+                )
+                .await?
+            }
+        }
 
-        let graph_message = sent_item(new.request, &id, &received_at, new.mailbox, &message_id);
+        let graph_message = sent_item(
+            new.request,
+            &id,
+            &received_at,
+            new.mailbox,
+            &message_id,
+            attachment_json,
+        );
         let stored = StoredMessage {
             id,
             mailbox: new.mailbox.to_string(),
@@ -144,6 +186,9 @@ impl MessageStore {
             request_id: new.request_id.to_string(),
             tenant_id: new.tenant_id.to_string(),
             client_id: new.client_id.to_string(),
+            attachments,
+            via_draft: new.via_draft,
+            mime: new.mime,
         };
         self.lock().records.push(Record {
             seq,
@@ -193,6 +238,68 @@ impl MessageStore {
     }
 }
 
+/// Write the file and item attachments of `mail` as attachments `<id>-att<index>` of message
+/// `id`; attachments already stored are listed as they are.
+async fn write_attachments(
+    files: &AttachmentFiles,
+    id: &str,
+    mail: &OutgoingMail,
+) -> std::io::Result<Vec<StoredAttachment>> {
+    let mut stored = Vec::new();
+    for (index, attachment) in mail.attachments.iter().enumerate() {
+        let item_json;
+        let bytes: &[u8] = match &attachment.content {
+            AttachmentContent::File(bytes) => bytes,
+            AttachmentContent::Item(item) => {
+                item_json = item.to_string();
+                item_json.as_bytes()
+            }
+            AttachmentContent::Stored(s) => {
+                stored.push((**s).clone());
+                continue;
+            }
+            AttachmentContent::Reference => continue,
+        };
+        let meta = AttachmentMeta {
+            name: attachment.name.clone().unwrap_or_default(),
+            content_type: attachment.content_type.clone(),
+            is_inline: attachment.is_inline,
+            content_id: attachment.content_id.clone(),
+        };
+        stored.push(
+            files
+                .write(id, format!("{id}-att{index}"), meta, bytes)
+                .await?,
+        );
+    }
+    Ok(stored)
+}
+
+/// Render `mail` into `path` on a blocking thread, streaming stored attachments.
+async fn write_eml(
+    mail: OutgoingMail,
+    mailbox: String,
+    date: OffsetDateTime,
+    message_id: String,
+    path: PathBuf,
+) -> std::io::Result<()> {
+    let boundary = eml::boundary_for(&uuid::Uuid::new_v4().simple().to_string());
+    tokio::task::spawn_blocking(move || {
+        let file = fs::File::create(&path)?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+        let envelope = eml::Envelope {
+            mailbox: &mailbox,
+            date,
+            message_id: &message_id,
+            boundary: &boundary,
+        };
+        eml::write(&mail, &envelope, &mut out)?;
+        std::io::Write::flush(&mut out)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// The sequence number of a stored message file name (`000012-<id>.json` / `.eml`).
 fn stored_file_seq(name: &str) -> Option<u64> {
     let stem = name
@@ -206,13 +313,14 @@ fn stored_file_seq(name: &str) -> Option<u64> {
 }
 
 /// The message as `GET /users/{id}/mailFolders/sentItems/messages` returns it: the request's
-/// message plus the server-set properties; attachments without `contentBytes` but with `size`.
+/// message plus the server-set properties and `attachments` (listed without content).
 fn sent_item(
     request: &SendMailRequest,
     id: &str,
     sent: &str,
     mailbox: &str,
     internet_message_id: &str,
+    attachments: Vec<Value>,
 ) -> Value {
     let mut message: Map<String, Value> = request.message.clone();
     let mailbox_recipient = json!({"emailAddress": {"address": mailbox}});
@@ -245,7 +353,14 @@ fn sent_item(
     for key in ["toRecipients", "ccRecipients", "bccRecipients", "replyTo"] {
         message.entry(key).or_insert(json!([]));
     }
-    let attachments: Vec<Value> = request
+    message.insert("attachments".into(), Value::Array(attachments));
+    Value::Object(message)
+}
+
+/// The request message's attachments as listed: without `contentBytes` (or `item`), with
+/// `id` (`<message id>-att<index>`), `size`, `isInline` and `lastModifiedDateTime`.
+fn listed_attachments(request: &SendMailRequest, id: &str, sent: &str) -> Vec<Value> {
+    request
         .message
         .get("attachments")
         .and_then(Value::as_array)
@@ -266,9 +381,7 @@ fn sent_item(
             a.insert("lastModifiedDateTime".into(), json!(sent));
             Value::Object(a)
         })
-        .collect();
-    message.insert("attachments".into(), Value::Array(attachments));
-    Value::Object(message)
+        .collect()
 }
 
 #[cfg(test)]

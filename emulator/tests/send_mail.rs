@@ -77,6 +77,21 @@ async fn accepted_message_is_stored_as_json_and_eml() {
     assert!(eml.contains("Content-Type: text/html; charset=utf-8\r\n"));
     assert!(eml.contains("Content-Disposition: attachment; filename=\"report.txt\"\r\n"));
     assert!(eml.contains("\r\nSGVsbG8gV29ybGQh\r\n"));
+    assert!(!m.mime && !m.via_draft);
+    assert_eq!(m.attachments.len(), 1);
+    let a = &m.attachments[0];
+    assert_eq!(
+        (a.name.as_str(), a.size, a.is_inline),
+        ("report.txt", 12, false)
+    );
+    assert_eq!(a.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(a.sha256, common::sha256_hex(b"Hello World!"));
+    assert_eq!(a.id, format!("{}-att0", m.id));
+    assert!(a.path.starts_with(h.emu.attachments_dir().join(&m.id)));
+    assert_eq!(
+        std::fs::read(&a.path).expect("attachment file"),
+        b"Hello World!"
+    );
 
     assert_eq!(
         h.emu.stats(),
@@ -88,6 +103,7 @@ async fn accepted_message_is_stored_as_json_and_eml() {
             rejected_requests: 0,
             http2_requests: 2,
             connections: 1,
+            ..Stats::default()
         }
     );
 }
@@ -232,7 +248,7 @@ async fn every_rejection_uses_the_graph_error_envelope() {
     );
 
     let reply = h
-        .send_raw(Some(&token), SENDER, "text/plain", b"TUlNRQ==".to_vec())
+        .send_raw(Some(&token), SENDER, "text/csv", b"a,b".to_vec())
         .await;
     reply.assert_graph_error(415, "UnsupportedMediaType");
 
@@ -357,6 +373,7 @@ async fn every_rejection_uses_the_graph_error_envelope() {
             rejected_requests: 17,
             http2_requests: 18,
             connections: 1,
+            ..Stats::default()
         }
     );
     assert!(h.emu.messages().is_empty());
@@ -372,9 +389,18 @@ async fn checks_run_in_graph_order() {
         .await
         .assert_graph_error(401, "InvalidAuthenticationToken");
     // Content type before JSON syntax.
-    h.send_raw(Some(&token), SENDER, "text/plain", b"{".to_vec())
+    h.send_raw(Some(&token), SENDER, "application/xml", b"{".to_vec())
         .await
         .assert_graph_error(415, "UnsupportedMediaType");
+    // MIME mode: base64 before anything else in the body.
+    h.send_raw(
+        Some(&token),
+        "nobody@contoso.test",
+        "text/plain",
+        b"{".to_vec(),
+    )
+    .await
+    .assert_graph_error(400, "ErrorMimeContentInvalidBase64String");
     // Schema before mailbox.
     h.send(
         &token,

@@ -47,6 +47,7 @@ async fn client_secret_in_body_gets_a_bearer_token() {
             rejected_requests: 0,
             http2_requests: 2,
             connections: 1,
+            ..Stats::default()
         }
     );
 }
@@ -268,6 +269,7 @@ async fn every_post_counts_as_a_token_request() {
             rejected_requests: 3,
             http2_requests: 4,
             connections: 1,
+            ..Stats::default()
         }
     );
 }

@@ -235,7 +235,6 @@ async fn backoff(failures: u32, hint: Option<Duration>) {
 mod tests {
     use super::*;
 
-
     #[test]
     fn next_expected_ranges_forms() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();

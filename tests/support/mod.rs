@@ -529,7 +529,8 @@ impl FfiClient {
         let m = CString::new(message.to_string()).unwrap();
         let mut op = std::ptr::null_mut();
         let mut err: *mut c_char = std::ptr::null_mut();
-        let status = unsafe { graphmail::ffi::graph_send_mail_start(self.0, m.as_ptr(), &mut op, &mut err) };
+        let status =
+            unsafe { graphmail::ffi::graph_send_mail_start(self.0, m.as_ptr(), &mut op, &mut err) };
         let err = take(err);
         if status == graph_status::Ok {
             assert!(!op.is_null() && err.is_none());
@@ -553,7 +554,10 @@ impl FfiSend {
     pub fn wait(&self, timeout_ms: u32) -> (graph_status, Value) {
         let mut out: *mut c_char = std::ptr::null_mut();
         let status = unsafe { graphmail::ffi::graph_send_wait(self.0, timeout_ms, &mut out) };
-        (status, take(out).map_or(Value::Null, |t| serde_json::from_str(&t).unwrap()))
+        (
+            status,
+            take(out).map_or(Value::Null, |t| serde_json::from_str(&t).unwrap()),
+        )
     }
 
     pub fn cancel(&self) {

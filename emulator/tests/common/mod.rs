@@ -232,3 +232,193 @@ pub fn simple_mail(to: &str) -> Value {
         }
     })
 }
+
+/// A draft message (create-message body) to `to`.
+pub fn draft_message(to: &str) -> Value {
+    json!({
+        "subject": "Draft",
+        "body": {"contentType": "html", "content": "<p>Hi <img src=\"cid:logo\"></p>"},
+        "toRecipients": [{"emailAddress": {"address": to}}],
+        "internetMessageHeaders": [{"name": "x-job-id", "value": "7"}]
+    })
+}
+
+/// `count` bytes of a fixed pseudo-random pattern.
+pub fn pattern(count: usize) -> Vec<u8> {
+    let mut state: u32 = 0x1234_5678;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Standard base64.
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+impl Harness {
+    /// A request with an optional bearer token and body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
+        let url = if path.starts_with("https://") {
+            path.to_string()
+        } else {
+            self.url(path)
+        };
+        let mut req = self.client.request(method, url);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some((content_type, body)) = body {
+            req = req.header("content-type", content_type).body(body);
+        }
+        Reply::from(req.send().await.expect("request")).await
+    }
+
+    /// POST JSON to a path.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let bytes = serde_json::to_vec(body).expect("json");
+        self.call(
+            reqwest::Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", bytes)),
+        )
+        .await
+    }
+
+    /// Create a draft in the sender's mailbox; returns its id.
+    pub async fn create_draft(&self, token: &str, message: &Value) -> String {
+        let reply = self
+            .post_json(&format!("/v1.0/users/{SENDER}/messages"), token, message)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json["id"].as_str().expect("draft id").to_string()
+    }
+
+    /// Path of a draft (or a sub-path of it).
+    pub fn draft_path(&self, id: &str, rest: &str) -> String {
+        format!("/v1.0/users/{SENDER}/messages/{id}{rest}")
+    }
+
+    /// Create an upload session for `size` bytes on draft `id`; returns the upload URL.
+    pub async fn upload_session(&self, token: &str, id: &str, name: &str, size: usize) -> String {
+        let reply = self
+            .post_json(
+                &self.draft_path(id, "/attachments/createUploadSession"),
+                token,
+                &json!({"AttachmentItem": {"attachmentType": "file", "name": name, "size": size,
+                    "contentType": "application/octet-stream"}}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json["uploadUrl"]
+            .as_str()
+            .expect("uploadUrl")
+            .to_string()
+    }
+
+    /// PUT one chunk (`bytes` = the whole file, `start..=end` of it) to an upload URL, with
+    /// the headers a correct client sends and no Authorization header.
+    pub async fn put_chunk(&self, url: &str, file: &[u8], start: usize, end: usize) -> Reply {
+        let response = self
+            .put_chunk_raw(url, file, start, end)
+            .await
+            .expect("PUT chunk");
+        Reply::from(response).await
+    }
+
+    /// Like [`put_chunk`](Self::put_chunk) but returns the transport error, if any.
+    pub async fn put_chunk_raw(
+        &self,
+        url: &str,
+        file: &[u8],
+        start: usize,
+        end: usize,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.client
+            .put(url)
+            .header("content-type", "application/octet-stream")
+            .header(
+                "content-range",
+                format!("bytes {start}-{end}/{}", file.len()),
+            )
+            .body(file[start..=end].to_vec())
+            .send()
+            .await
+    }
+
+    /// Upload `file` in chunks of `chunk` bytes; returns the last reply (201).
+    pub async fn upload_all(&self, url: &str, file: &[u8], chunk: usize) -> Reply {
+        let mut start = 0;
+        loop {
+            let end = (start + chunk).min(file.len()) - 1;
+            let reply = self.put_chunk(url, file, start, end).await;
+            if end + 1 == file.len() {
+                assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+                return reply;
+            }
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+            assert_eq!(
+                reply.json["nextExpectedRanges"],
+                json!([(end + 1).to_string()])
+            );
+            start = end + 1;
+        }
+    }
+
+    /// Send raw HTTP/1.1 bytes over TLS (connection closed after one response); returns the
+    /// status code and the whole response text.
+    pub async fn raw_http1(&self, request: &[u8]) -> (u16, String) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let ca = std::fs::read(self.emu.ca_certificate_path()).expect("ca");
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&ca) {
+            roots.add(cert.expect("CA PEM")).expect("add CA");
+        }
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.emu.port()))
+            .await
+            .expect("connect");
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+        let mut tls = connector.connect(name, tcp).await.expect("tls");
+        tls.write_all(request).await.expect("write");
+        tls.flush().await.expect("flush");
+        let mut response = Vec::new();
+        let _ = tls.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+}

@@ -1,0 +1,865 @@
+// GraphMail.Native.cs: the C# interop between the GraphMail PowerShell module and the native
+// GraphMail library (graphmail.dll / libgraphmail.so / libgraphmail.dylib; C ABI in
+// include/graphmail.h, conventions in README.md "C ABI conventions").
+//
+// The module compiles this file with Add-Type on Windows PowerShell 5.1 and on PowerShell 7, so it
+// is written in C# 5 (5.1's Add-Type uses the in-box .NET Framework compiler): it must compile with
+// `mcs -langversion:5 -target:library` (tests/csharp_interop.rs checks that). It references no
+// System.Management.Automation and no JSON library; error JSON is read with MiniJson below.
+//
+// Marshalling rules (shared/docs/style.md section 3.5):
+//  * Every string the library returns is an IntPtr, decoded here as UTF-8 (scanning for the NUL
+//    ourselves: Marshal.PtrToStringUTF8 does not exist on .NET Framework) and freed with
+//    graph_string_free exactly once, in a finally block. Never declare such a return as `string`:
+//    the marshaller would free it with CoTaskMemFree, on the wrong heap.
+//  * graph_version() returns a static string that is never freed.
+//  * Inputs are NUL-terminated UTF-8 byte[] (a `string` parameter would be marshalled as ANSI on
+//    .NET Framework). A byte[] is blittable, so the marshaller pins it instead of copying it.
+//  * A client lives in a SafeHandle, so it is freed exactly once, and never while a call that
+//    uses it is still running on another thread.
+//
+// Loading: DllImport("graphmail") stays a bare name. On Windows the module first preloads the
+// DLL by full path (Native.PreloadWindows); on PowerShell 7 elsewhere GraphMail.NativeResolver.cs
+// registers a resolver; under mono (the tests) LD_LIBRARY_PATH finds libgraphmail.so.
+
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace GraphMail
+{
+    /// <summary>The P/Invoke declarations of the GraphMail C ABI, plus library loading helpers.</summary>
+    public static class Native
+    {
+        /// <summary>The bare library name used by every DllImport (graphmail.dll, libgraphmail.so).</summary>
+        public const string LibraryName = "graphmail";
+
+        // graph_status is a C enum, i.e. an int: 0 OK, 1 INVALID_ARGUMENT, 2 AUTH, 3 GRAPH,
+        // 4 NETWORK, 5 TLS, 6 IO, 7 TIMEOUT, 8 PANIC, 9 INTERNAL.
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr graph_version();
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_client_new(byte[] configJson, out ClientHandle client, out IntPtr errorJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void graph_client_free(IntPtr client);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_send_mail(ClientHandle client, byte[] messageJson, out IntPtr resultJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_send_mail_preview(ClientHandle client, byte[] messageJson, out IntPtr previewJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_acquire_token(ClientHandle client, out IntPtr tokenJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void graph_string_free(IntPtr s);
+
+        [DllImport("kernel32.dll", EntryPoint = "LoadLibraryW", CharSet = CharSet.Unicode, SetLastError = true)]
+        private static extern IntPtr LoadLibraryW(string fileName);
+
+        /// <summary>The native library's version (graph_version()), e.g. "0.1.0". The module
+        /// compares it with its own version and refuses a mismatch.</summary>
+        public static string Version()
+        {
+            // Static string owned by the library: decode it, never free it.
+            return Utf8.Decode(graph_version(), false);
+        }
+
+        /// <summary>Windows only: loads the native library by full path (kernel32 LoadLibraryW), so
+        /// the later DllImport("graphmail") binds to the already-loaded module of that name on both
+        /// Windows PowerShell 5.1 and PowerShell 7. Returns false, without throwing, when the path is
+        /// not a full path, the library cannot be loaded, or kernel32 does not exist (not Windows).
+        /// The library stays loaded for the life of the process.</summary>
+        public static bool PreloadWindows(string fullPath)
+        {
+            if (string.IsNullOrEmpty(fullPath) || fullPath.IndexOf('\0') >= 0)
+            {
+                return false;
+            }
+            try
+            {
+                if (!Path.IsPathRooted(fullPath))
+                {
+                    return false;
+                }
+                return LoadLibraryW(fullPath) != IntPtr.Zero;
+            }
+            catch (ArgumentException)
+            {
+                return false; // invalid path characters
+            }
+            catch (TypeLoadException)
+            {
+                return false; // DllNotFoundException / EntryPointNotFoundException: not Windows
+            }
+        }
+    }
+
+    /// <summary>Owns one graph_client pointer and frees it exactly once (graph_client_free).</summary>
+    internal sealed class ClientHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        /// <summary>Called by the marshaller for the out parameter of graph_client_new.</summary>
+        public ClientHandle() : base(true)
+        {
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.graph_client_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>A GraphMail client: configuration, credential, token cache and one HTTP connection
+    /// pool in the native library. Safe to use from several threads; dispose it when done.</summary>
+    public sealed class GraphMailClient : IDisposable
+    {
+        private readonly ClientHandle handle;
+
+        private GraphMailClient(ClientHandle handle)
+        {
+            this.handle = handle;
+        }
+
+        /// <summary>Creates a client from configuration JSON (keys tenantId, clientId, clientSecret,
+        /// cloud, authorityHost, graphEndpoint, caCertificatePath, proxy, timeoutSeconds,
+        /// connectTimeoutSeconds, useEnvironment). Null reads everything from the environment
+        /// (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, ...). No request is made.
+        /// Throws GraphMailException when the configuration is refused.</summary>
+        public static GraphMailClient Create(string configJson)
+        {
+            byte[] config = Utf8.Encode(configJson, "configJson"); // null stays null: NULL = environment
+            try
+            {
+                return CreateFromBytes(config);
+            }
+            finally
+            {
+                // The JSON may hold a plain secret; do not leave an extra copy of it behind.
+                if (config != null)
+                {
+                    Array.Clear(config, 0, config.Length);
+                }
+            }
+        }
+
+        /// <summary>Creates a client from configuration JSON without a clientSecret key, plus the
+        /// secret as a SecureString, which is added to the JSON as "clientSecret" without ever
+        /// becoming a managed string; every buffer that holds it is zeroed before this returns.
+        /// A null or blank configJson means {"useEnvironment":true}: every other setting comes from
+        /// the environment. Throws ArgumentException when configJson already has a clientSecret,
+        /// and GraphMailException when the configuration is refused.</summary>
+        public static GraphMailClient Create(string configJson, SecureString clientSecret)
+        {
+            if (clientSecret == null)
+            {
+                throw new ArgumentNullException("clientSecret");
+            }
+            string json = IsJsonBlank(configJson) ? "{\"useEnvironment\":true}" : configJson;
+            int close = LastNonBlank(json, json.Length);
+            if (close < 0 || json[close] != '}')
+            {
+                // Not a JSON object: the library refuses it whatever we add, so let it report the
+                // real error (InvalidJson or InvalidConfig) without involving the secret.
+                return Create(json);
+            }
+            Dictionary<string, object> parsed = MiniJson.TryParseObject(json);
+            if (parsed != null && parsed.ContainsKey("clientSecret"))
+            {
+                throw new ArgumentException(
+                    "The configuration JSON already has a clientSecret: give the secret either in the JSON or as a SecureString, not both.",
+                    "configJson");
+            }
+
+            // The bytes become: <json up to its closing brace> [","] "clientSecret":"<escaped>"} NUL
+            int previous = LastNonBlank(json, close);
+            string head = json.Substring(0, close) + (previous >= 0 && json[previous] == '{' ? "" : ",") + "\"clientSecret\":\"";
+            byte[] headBytes = Utf8.Encode(head, "configJson");
+            int headLength = headBytes.Length - 1; // without its NUL
+
+            IntPtr secret = IntPtr.Zero;
+            byte[] config = null;
+            GCHandle pin = new GCHandle();
+            try
+            {
+                secret = Marshal.SecureStringToGlobalAllocUnicode(clientSecret);
+                int secretChars = clientSecret.Length;
+                int secretBytes = SecretJson.Escape(secret, secretChars, null, 0);
+                config = new byte[headLength + secretBytes + 3];
+                // Pinned before the secret is written, so the GC never copies it elsewhere.
+                pin = GCHandle.Alloc(config, GCHandleType.Pinned);
+                Buffer.BlockCopy(headBytes, 0, config, 0, headLength);
+                int at = headLength + SecretJson.Escape(secret, secretChars, config, headLength);
+                config[at] = (byte)'"';
+                config[at + 1] = (byte)'}';
+                config[at + 2] = 0;
+                return CreateFromBytes(config);
+            }
+            finally
+            {
+                if (config != null)
+                {
+                    Array.Clear(config, 0, config.Length);
+                }
+                if (pin.IsAllocated)
+                {
+                    pin.Free();
+                }
+                if (secret != IntPtr.Zero)
+                {
+                    Marshal.ZeroFreeGlobalAllocUnicode(secret);
+                }
+            }
+        }
+
+        /// <summary>Sends a message (message JSON as documented in README.md "Messages"; attachments
+        /// are full paths) through Graph sendMail and returns the success JSON
+        /// ({"status":"sent", "requestId", ..., "warnings":[{"code","message","level"}]}).
+        /// Throws GraphMailException on failure.</summary>
+        public string SendMail(string messageJson)
+        {
+            return Call(Native.graph_send_mail, messageJson, "messageJson");
+        }
+
+        /// <summary>Validates a message exactly as SendMail does but sends nothing; returns the
+        /// request that would be sent ({"method","url","body","attachments","warnings"}), for
+        /// -WhatIf. Throws GraphMailException when the message is invalid.</summary>
+        public string PreviewMail(string messageJson)
+        {
+            return Call(Native.graph_send_mail_preview, messageJson, "messageJson");
+        }
+
+        /// <summary>Gets an access token for Graph (cached while it has more than 5 minutes left) and
+        /// returns {"accessToken","expiresOn","expiresOnUnix","tokenType"}. The token is a bearer
+        /// secret: do not log it. Throws GraphMailException on failure.</summary>
+        public string AcquireTokenJson()
+        {
+            return Call(AcquireToken, null, null);
+        }
+
+        /// <summary>Frees the native client (graph_client_free). Safe to call more than once; a call
+        /// still running on another thread finishes first. Later calls throw ObjectDisposedException.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        private delegate int NativeCall(ClientHandle client, byte[] input, out IntPtr output);
+
+        private static int AcquireToken(ClientHandle client, byte[] unused, out IntPtr output)
+        {
+            return Native.graph_acquire_token(client, out output);
+        }
+
+        /// <summary>Runs one native call that returns a library-owned string: the result on success,
+        /// error JSON (thrown as GraphMailException) on failure. The string is always freed.</summary>
+        private string Call(NativeCall call, string input, string inputName)
+        {
+            if (handle.IsClosed)
+            {
+                throw new ObjectDisposedException("GraphMailClient");
+            }
+            byte[] bytes = input == null ? null : Utf8.Encode(input, inputName);
+            IntPtr output = IntPtr.Zero;
+            int status;
+            string text;
+            try
+            {
+                // The SafeHandle marshaller keeps the client alive for the duration of the call.
+                status = call(handle, bytes, out output);
+                text = Utf8.Decode(output, true);
+            }
+            finally
+            {
+                Native.graph_string_free(output); // NULL is allowed
+            }
+            if (status != 0 || text == null)
+            {
+                throw GraphMailException.FromNative(status, text);
+            }
+            return text;
+        }
+
+        private static GraphMailClient CreateFromBytes(byte[] config)
+        {
+            ClientHandle created = null;
+            IntPtr error = IntPtr.Zero;
+            try
+            {
+                int status = Native.graph_client_new(config, out created, out error);
+                if (status == 0 && created != null && !created.IsInvalid)
+                {
+                    GraphMailClient client = new GraphMailClient(created);
+                    created = null; // owned by the client now
+                    return client;
+                }
+                throw GraphMailException.FromNative(status, Utf8.Decode(error, false));
+            }
+            finally
+            {
+                Native.graph_string_free(error); // NULL is allowed
+                if (created != null)
+                {
+                    created.Dispose(); // failure: an invalid handle, nothing to free
+                }
+            }
+        }
+
+        private static bool IsJsonBlank(string s)
+        {
+            return s == null || LastNonBlank(s, s.Length) < 0;
+        }
+
+        /// <summary>Index of the last character before <paramref name="end"/> that is not JSON
+        /// whitespace (space, tab, CR, LF), or -1.</summary>
+        private static int LastNonBlank(string s, int end)
+        {
+            for (int i = end - 1; i >= 0; i--)
+            {
+                char c = s[i];
+                if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /// <summary>A failure reported by the GraphMail library. Message is the library's message (it
+    /// says what to fix); ErrorCode is its stable code (README.md "Error codes").</summary>
+    public sealed class GraphMailException : Exception
+    {
+        private GraphMailException(string message) : base(message)
+        {
+        }
+
+        /// <summary>The graph_status number: 1 INVALID_ARGUMENT, 2 AUTH, 3 GRAPH, 4 NETWORK, 5 TLS,
+        /// 6 IO, 7 TIMEOUT, 8 PANIC, 9 INTERNAL.</summary>
+        public int Status { get; private set; }
+
+        /// <summary>The stable error code, e.g. "MailboxNotFound"; the module's ErrorId.</summary>
+        public string ErrorCode { get; private set; }
+
+        /// <summary>invalidInput, auth, graph, network, tls, io, timeout or internal.</summary>
+        public string Kind { get; private set; }
+
+        /// <summary>The HTTP status from Graph or the token endpoint, 0 if none.</summary>
+        public int HttpStatus { get; private set; }
+
+        /// <summary>Graph's error code (e.g. "ErrorInvalidUser"), or null.</summary>
+        public string GraphCode { get; private set; }
+
+        /// <summary>The request-id of the failed request, or null.</summary>
+        public string RequestId { get; private set; }
+
+        /// <summary>The input field at fault (e.g. "from", "to[1]", "attachments[0]"), or null.</summary>
+        public string Field { get; private set; }
+
+        /// <summary>The library's error JSON, as returned.</summary>
+        public string ErrorJson { get; private set; }
+
+        /// <summary>The name of the System.Management.Automation.ErrorCategory that fits.</summary>
+        public string CategoryName { get; private set; }
+
+        /// <summary>True when Send-MailMessage would stop the pipeline: a bad or missing From, or a
+        /// missing or unreadable attachment. False for a failed send (a non-terminating error).</summary>
+        public bool IsTerminating { get; private set; }
+
+        /// <summary>Builds the exception from a status and the library's error JSON (may be null).</summary>
+        internal static GraphMailException FromNative(int status, string errorJson)
+        {
+            Dictionary<string, object> error = null;
+            Dictionary<string, object> root = errorJson == null ? null : MiniJson.TryParseObject(errorJson);
+            if (root != null)
+            {
+                error = MiniJson.GetObject(root, "error");
+            }
+            string message = error == null ? null : MiniJson.GetString(error, "message");
+            if (string.IsNullOrEmpty(message))
+            {
+                message = string.Format(CultureInfo.InvariantCulture,
+                    "The GraphMail library failed with status {0} and returned no readable error (a GraphMail bug: please report it).",
+                    status);
+            }
+            GraphMailException e = new GraphMailException(message);
+            e.Status = status;
+            e.ErrorJson = errorJson;
+            if (error != null)
+            {
+                e.ErrorCode = MiniJson.GetString(error, "code");
+                e.Kind = MiniJson.GetString(error, "kind");
+                e.HttpStatus = MiniJson.GetInt(error, "httpStatus");
+                e.GraphCode = MiniJson.GetString(error, "graphCode");
+                e.RequestId = MiniJson.GetString(error, "requestId");
+                e.Field = MiniJson.GetString(error, "field");
+            }
+            if (string.IsNullOrEmpty(e.ErrorCode))
+            {
+                e.ErrorCode = "Internal";
+            }
+            if (string.IsNullOrEmpty(e.Kind))
+            {
+                e.Kind = KindOfStatus(status);
+            }
+            e.CategoryName = Category(e.Kind, e.ErrorCode, e.HttpStatus);
+            e.IsTerminating = e.Field == "from" || e.ErrorCode == "MissingFrom"
+                || e.ErrorCode == "AttachmentNotFound" || e.ErrorCode == "AttachmentUnreadable";
+            return e;
+        }
+
+        private static string KindOfStatus(int status)
+        {
+            switch (status)
+            {
+                case 1: return "invalidInput";
+                case 2: return "auth";
+                case 3: return "graph";
+                case 4: return "network";
+                case 5: return "tls";
+                case 6: return "io";
+                case 7: return "timeout";
+                default: return "internal";
+            }
+        }
+
+        private static string Category(string kind, string code, int httpStatus)
+        {
+            switch (kind)
+            {
+                case "invalidInput": return "InvalidArgument";
+                case "io": return code == "AttachmentNotFound" ? "ObjectNotFound" : "ReadError";
+                case "auth": return "AuthenticationError";
+                case "graph":
+                    if (httpStatus == 403) return "PermissionDenied";
+                    if (httpStatus == 404) return "ObjectNotFound";
+                    if (httpStatus == 429 || httpStatus >= 500) return "ResourceUnavailable";
+                    return "InvalidOperation";
+                case "network": return "ConnectionError";
+                case "tls": return "SecurityError";
+                case "timeout": return "OperationTimeout";
+                default: return "NotSpecified";
+            }
+        }
+    }
+
+    /// <summary>UTF-8 conversions between .NET strings and the library's NUL-terminated strings.</summary>
+    internal static class Utf8
+    {
+        // Strict: a lone surrogate is refused instead of silently becoming U+FFFD.
+        private static readonly UTF8Encoding Strict = new UTF8Encoding(false, true);
+
+        /// <summary>The NUL-terminated UTF-8 bytes of <paramref name="s"/>; null for null. Throws
+        /// ArgumentException for an embedded NUL (the library would silently stop reading there)
+        /// or invalid UTF-16.</summary>
+        internal static byte[] Encode(string s, string paramName)
+        {
+            if (s == null)
+            {
+                return null;
+            }
+            if (s.IndexOf('\0') >= 0)
+            {
+                throw new ArgumentException("The text contains a NUL character.", paramName);
+            }
+            byte[] bytes;
+            try
+            {
+                bytes = new byte[Strict.GetByteCount(s) + 1];
+                Strict.GetBytes(s, 0, s.Length, bytes, 0);
+            }
+            catch (EncoderFallbackException e)
+            {
+                throw new ArgumentException("The text is not valid Unicode: " + e.Message, paramName);
+            }
+            return bytes; // the last byte is already 0
+        }
+
+        /// <summary>Decodes a NUL-terminated UTF-8 string; null for IntPtr.Zero. Does not free it.
+        /// With <paramref name="wipe"/>, the temporary byte copy is zeroed (token JSON).</summary>
+        internal static string Decode(IntPtr p, bool wipe)
+        {
+            if (p == IntPtr.Zero)
+            {
+                return null;
+            }
+            int length = 0;
+            while (Marshal.ReadByte(p, length) != 0)
+            {
+                length++;
+            }
+            byte[] bytes = new byte[length];
+            try
+            {
+                Marshal.Copy(p, bytes, 0, length);
+                return Encoding.UTF8.GetString(bytes);
+            }
+            finally
+            {
+                if (wipe)
+                {
+                    Array.Clear(bytes, 0, bytes.Length);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes a secret held in unmanaged UTF-16 memory as the inside of a JSON string, in
+    /// UTF-8, straight into a byte[]: no managed string of the secret is ever made.</summary>
+    internal static class SecretJson
+    {
+        /// <summary>Escapes <paramref name="count"/> UTF-16 units at <paramref name="chars"/> into
+        /// <paramref name="dest"/> at <paramref name="offset"/> and returns the number of bytes;
+        /// with a null dest it only counts them. Throws ArgumentException for a lone surrogate.</summary>
+        internal static int Escape(IntPtr chars, int count, byte[] dest, int offset)
+        {
+            int n = offset;
+            for (int i = 0; i < count; i++)
+            {
+                int c = (ushort)Marshal.ReadInt16(chars, 2 * i);
+                if (c == '"' || c == '\\')
+                {
+                    Put(dest, ref n, '\\');
+                    Put(dest, ref n, c);
+                }
+                else if (c < 0x20)
+                {
+                    // A control character, as \u00XX.
+                    Put(dest, ref n, '\\');
+                    Put(dest, ref n, 'u');
+                    Put(dest, ref n, '0');
+                    Put(dest, ref n, '0');
+                    Put(dest, ref n, Hex(c >> 4));
+                    Put(dest, ref n, Hex(c & 0xF));
+                }
+                else if (c < 0x80)
+                {
+                    Put(dest, ref n, c);
+                }
+                else if (c < 0x800)
+                {
+                    Put(dest, ref n, 0xC0 | (c >> 6));
+                    Put(dest, ref n, 0x80 | (c & 0x3F));
+                }
+                else if (c >= 0xD800 && c <= 0xDFFF)
+                {
+                    // A surrogate pair becomes one 4-byte UTF-8 sequence; a lone surrogate is refused.
+                    int low = i + 1 < count ? (ushort)Marshal.ReadInt16(chars, 2 * (i + 1)) : 0;
+                    if (c > 0xDBFF || low < 0xDC00 || low > 0xDFFF)
+                    {
+                        throw new ArgumentException("The client secret is not valid Unicode (a lone surrogate).", "clientSecret");
+                    }
+                    int cp = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+                    Put(dest, ref n, 0xF0 | (cp >> 18));
+                    Put(dest, ref n, 0x80 | ((cp >> 12) & 0x3F));
+                    Put(dest, ref n, 0x80 | ((cp >> 6) & 0x3F));
+                    Put(dest, ref n, 0x80 | (cp & 0x3F));
+                    i++;
+                }
+                else
+                {
+                    Put(dest, ref n, 0xE0 | (c >> 12));
+                    Put(dest, ref n, 0x80 | ((c >> 6) & 0x3F));
+                    Put(dest, ref n, 0x80 | (c & 0x3F));
+                }
+            }
+            return n - offset;
+        }
+
+        private static int Hex(int digit)
+        {
+            return digit < 10 ? '0' + digit : 'a' + digit - 10;
+        }
+
+        /// <summary>Writes one byte at n (unless only counting) and advances n.</summary>
+        private static void Put(byte[] dest, ref int n, int value)
+        {
+            if (dest != null)
+            {
+                dest[n] = (byte)value;
+            }
+            n++;
+        }
+    }
+
+    /// <summary>A small JSON reader, enough for the library's error and result JSON: objects become
+    /// Dictionary&lt;string, object&gt;, arrays List&lt;object&gt;, numbers double, plus string,
+    /// bool and null.</summary>
+    internal static class MiniJson
+    {
+        private const int MaxDepth = 64;
+
+        /// <summary>Parses JSON text; throws FormatException when it is not valid JSON.</summary>
+        internal static object Parse(string text)
+        {
+            if (text == null)
+            {
+                throw new ArgumentNullException("text");
+            }
+            int at = 0;
+            object value = ReadValue(text, ref at, 0);
+            SkipBlank(text, ref at);
+            if (at != text.Length)
+            {
+                throw Error(at, "unexpected text after the value");
+            }
+            return value;
+        }
+
+        /// <summary>The parsed object, or null when the text is not a valid JSON object.</summary>
+        internal static Dictionary<string, object> TryParseObject(string text)
+        {
+            try
+            {
+                return Parse(text) as Dictionary<string, object>;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The string at <paramref name="key"/>, or null when absent or not a string.</summary>
+        internal static string GetString(Dictionary<string, object> o, string key)
+        {
+            object v;
+            return o != null && o.TryGetValue(key, out v) ? v as string : null;
+        }
+
+        /// <summary>The integer at <paramref name="key"/>, or 0 when absent or not a number.</summary>
+        internal static int GetInt(Dictionary<string, object> o, string key)
+        {
+            object v;
+            if (o != null && o.TryGetValue(key, out v) && v is double)
+            {
+                double d = (double)v;
+                if (d >= int.MinValue && d <= int.MaxValue)
+                {
+                    return (int)d;
+                }
+            }
+            return 0;
+        }
+
+        /// <summary>The object at <paramref name="key"/>, or null.</summary>
+        internal static Dictionary<string, object> GetObject(Dictionary<string, object> o, string key)
+        {
+            object v;
+            return o != null && o.TryGetValue(key, out v) ? v as Dictionary<string, object> : null;
+        }
+
+        /// <summary>The array at <paramref name="key"/>, or null.</summary>
+        internal static List<object> GetArray(Dictionary<string, object> o, string key)
+        {
+            object v;
+            return o != null && o.TryGetValue(key, out v) ? v as List<object> : null;
+        }
+
+        private static object ReadValue(string s, ref int at, int depth)
+        {
+            if (depth > MaxDepth)
+            {
+                throw Error(at, "nested too deeply");
+            }
+            SkipBlank(s, ref at);
+            if (at >= s.Length)
+            {
+                throw Error(at, "unexpected end");
+            }
+            char c = s[at];
+            if (c == '{')
+            {
+                return ReadObject(s, ref at, depth);
+            }
+            if (c == '[')
+            {
+                return ReadArray(s, ref at, depth);
+            }
+            if (c == '"')
+            {
+                return ReadString(s, ref at);
+            }
+            if (c == '-' || (c >= '0' && c <= '9'))
+            {
+                return ReadNumber(s, ref at);
+            }
+            if (ReadWord(s, ref at, "true"))
+            {
+                return true;
+            }
+            if (ReadWord(s, ref at, "false"))
+            {
+                return false;
+            }
+            if (ReadWord(s, ref at, "null"))
+            {
+                return null;
+            }
+            throw Error(at, "unexpected character");
+        }
+
+        private static Dictionary<string, object> ReadObject(string s, ref int at, int depth)
+        {
+            Dictionary<string, object> o = new Dictionary<string, object>(StringComparer.Ordinal);
+            at++; // {
+            SkipBlank(s, ref at);
+            if (at < s.Length && s[at] == '}')
+            {
+                at++;
+                return o;
+            }
+            while (true)
+            {
+                SkipBlank(s, ref at);
+                if (at >= s.Length || s[at] != '"')
+                {
+                    throw Error(at, "expected a property name");
+                }
+                string key = ReadString(s, ref at);
+                SkipBlank(s, ref at);
+                Expect(s, ref at, ':');
+                o[key] = ReadValue(s, ref at, depth + 1);
+                SkipBlank(s, ref at);
+                if (at < s.Length && s[at] == ',')
+                {
+                    at++;
+                    continue;
+                }
+                Expect(s, ref at, '}');
+                return o;
+            }
+        }
+
+        private static List<object> ReadArray(string s, ref int at, int depth)
+        {
+            List<object> list = new List<object>();
+            at++; // [
+            SkipBlank(s, ref at);
+            if (at < s.Length && s[at] == ']')
+            {
+                at++;
+                return list;
+            }
+            while (true)
+            {
+                list.Add(ReadValue(s, ref at, depth + 1));
+                SkipBlank(s, ref at);
+                if (at < s.Length && s[at] == ',')
+                {
+                    at++;
+                    continue;
+                }
+                Expect(s, ref at, ']');
+                return list;
+            }
+        }
+
+        private static string ReadString(string s, ref int at)
+        {
+            StringBuilder sb = new StringBuilder();
+            at++; // opening quote
+            while (at < s.Length)
+            {
+                char c = s[at++];
+                if (c == '"')
+                {
+                    return sb.ToString();
+                }
+                if (c < 0x20)
+                {
+                    throw Error(at - 1, "control character in a string");
+                }
+                if (c != '\\')
+                {
+                    sb.Append(c);
+                    continue;
+                }
+                if (at >= s.Length)
+                {
+                    break;
+                }
+                char e = s[at++];
+                switch (e)
+                {
+                    case '"': sb.Append('"'); break;
+                    case '\\': sb.Append('\\'); break;
+                    case '/': sb.Append('/'); break;
+                    case 'b': sb.Append('\b'); break;
+                    case 'f': sb.Append('\f'); break;
+                    case 'n': sb.Append('\n'); break;
+                    case 'r': sb.Append('\r'); break;
+                    case 't': sb.Append('\t'); break;
+                    case 'u':
+                        int code;
+                        if (at + 4 > s.Length || !int.TryParse(s.Substring(at, 4), NumberStyles.AllowHexSpecifier,
+                                CultureInfo.InvariantCulture, out code))
+                        {
+                            throw Error(at, "bad \\u escape");
+                        }
+                        sb.Append((char)code);
+                        at += 4;
+                        break;
+                    default:
+                        throw Error(at - 1, "bad escape");
+                }
+            }
+            throw Error(at, "unterminated string");
+        }
+
+        private static double ReadNumber(string s, ref int at)
+        {
+            int start = at;
+            while (at < s.Length && "+-0123456789.eE".IndexOf(s[at]) >= 0)
+            {
+                at++;
+            }
+            double d;
+            if (!double.TryParse(s.Substring(start, at - start), NumberStyles.Float, CultureInfo.InvariantCulture, out d))
+            {
+                throw Error(start, "bad number");
+            }
+            return d;
+        }
+
+        private static bool ReadWord(string s, ref int at, string word)
+        {
+            if (string.CompareOrdinal(s, at, word, 0, word.Length) == 0)
+            {
+                at += word.Length;
+                return true;
+            }
+            return false;
+        }
+
+        private static void Expect(string s, ref int at, char c)
+        {
+            if (at >= s.Length || s[at] != c)
+            {
+                throw Error(at, "expected '" + c + "'");
+            }
+            at++;
+        }
+
+        private static void SkipBlank(string s, ref int at)
+        {
+            while (at < s.Length && (s[at] == ' ' || s[at] == '\t' || s[at] == '\r' || s[at] == '\n'))
+            {
+                at++;
+            }
+        }
+
+        private static FormatException Error(int at, string what)
+        {
+            return new FormatException(string.Format(CultureInfo.InvariantCulture, "Invalid JSON at offset {0}: {1}.", at, what));
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The PowerShell module's C# interop, `powershell/GraphMail/GraphMail.Native.cs`, tested without
+//! PowerShell: it is compiled as C# 5 with `mcs -langversion:5` (what Windows PowerShell 5.1's
+//! `Add-Type` accepts), and `tests/csharp/InteropTests.cs`, compiled against the same source, drives
+//! it under mono against a local emulator exactly as the module does. The test command installs
+//! mono (`mono-mcs`, `mono-runtime`); a missing mcs or mono fails these tests, never skips them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine;
+use serde_json::{json, Value};
+use support::{cdylib_path, TestEmulator};
+
+/// A second app registered in the emulator, used with the SecureString overload. Its secret has
+/// what JSON must escape (quote, backslash, a tab) and non-ASCII text (two- to four-byte UTF-8).
+const INTEROP_APP_ID: &str = "00000000-0000-0000-0000-00000000c5c5";
+const INTEROP_APP_SECRET: &str = "s3cr\"et\\with\ttab-é-✓-😀";
+
+/// Subjects sent by InteropTests.cs (keep in sync with its constants).
+const FULL_SUBJECT: &str = "interop: full message ✓";
+const ENVIRONMENT_SUBJECT: &str = "interop: from the environment";
+const SECURE_SUBJECT: &str = "interop: SecureString secret";
+const SMTP_SUBJECT: &str = "interop: Send-MailMessage SMTP parameters";
+const PREVIEW_SUBJECT: &str = "interop: preview only";
+
+const CSV: &[u8] = b"host,status\nweb01,ok\n";
+const NOTES: &str = "Notes from the interop test: caf\u{e9} \u{2713}\n";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Runs a program, failing (never skipping) when it is not installed.
+fn run(command: &mut Command, what: &str) -> Output {
+    command.output().unwrap_or_else(|e| {
+        panic!("{what} is required (tests/run.sh installs mono-mcs and mono-runtime): {e}")
+    })
+}
+
+#[track_caller]
+fn assert_compiled(out: &Output) {
+    assert!(
+        out.status.success(),
+        "mcs failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `mcs -langversion:5 -warnaserror+` with extra arguments.
+fn mcs(args: &[&std::ffi::OsStr]) -> Output {
+    run(
+        Command::new("mcs")
+            .args(["-langversion:5", "-warnaserror+", "-nologo"])
+            .args(args),
+        "mcs (the Mono C# compiler)",
+    )
+}
+
+#[test]
+fn native_cs_compiles_as_a_csharp_5_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("GraphMail.Native.dll");
+    let native = repo("powershell/GraphMail/GraphMail.Native.cs");
+    assert_compiled(&mcs(&[
+        "-target:library".as_ref(),
+        format!("-out:{}", out.display()).as_ref(),
+        native.as_os_str(),
+    ]));
+}
+
+/// The PowerShell 7 resolver cannot be compiled under mono (no `NativeLibrary`): it is checked
+/// against a stub with the .NET Core signatures, so a typo in it still fails here.
+#[test]
+fn native_resolver_compiles_against_the_net_core_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = dir.path().join("NativeLibraryStub.cs");
+    std::fs::write(
+        &stub,
+        r#"using System; using System.Reflection;
+namespace System.Runtime.InteropServices {
+    public delegate IntPtr DllImportResolver(string libraryName, Assembly assembly, DllImportSearchPath? searchPath);
+    public static class NativeLibrary {
+        public static void SetDllImportResolver(Assembly assembly, DllImportResolver resolver) { }
+        public static bool TryLoad(string libraryPath, out IntPtr handle) { handle = IntPtr.Zero; return false; }
+    }
+}
+"#,
+    )
+    .unwrap();
+    let resolver = repo("powershell/GraphMail/GraphMail.NativeResolver.cs");
+    let out = dir.path().join("GraphMail.NativeResolver.dll");
+    assert_compiled(&mcs(&[
+        "-target:library".as_ref(),
+        format!("-out:{}", out.display()).as_ref(),
+        resolver.as_os_str(),
+        stub.as_os_str(),
+    ]));
+}
+
+#[test]
+fn the_interop_drives_the_library_under_mono() {
+    let t = TestEmulator::start_with(|c| c.with_app(INTEROP_APP_ID, INTEROP_APP_SECRET));
+    let exe = t.dir.path().join("InteropTests.exe");
+    let test_source = repo("tests/csharp/InteropTests.cs");
+    let native = repo("powershell/GraphMail/GraphMail.Native.cs");
+    assert_compiled(&mcs(&[
+        format!("-out:{}", exe.display()).as_ref(),
+        test_source.as_os_str(),
+        native.as_os_str(),
+    ]));
+
+    let attachments = t.dir.path().join("attachments");
+    std::fs::create_dir(&attachments).unwrap();
+    std::fs::write(attachments.join("report.csv"), CSV).unwrap();
+    std::fs::write(attachments.join("notes-é.txt"), NOTES).unwrap();
+    let secret_file = t.file("interop-secret.txt", INTEROP_APP_SECRET.as_bytes());
+
+    let config = t.config();
+    let mut wrong_secret = config.clone();
+    wrong_secret["clientSecret"] = json!("not-the-secret");
+    let mut no_secret = config.clone();
+    no_secret.as_object_mut().unwrap().remove("clientSecret");
+    no_secret["clientId"] = json!(INTEROP_APP_ID);
+
+    // A clean environment (no proxy or AZURE_* variables from the machine), plus the emulator's.
+    let mut mono = Command::new("mono");
+    mono.env_clear();
+    for keep in ["PATH", "HOME"] {
+        if let Some(v) = std::env::var_os(keep) {
+            mono.env(keep, v);
+        }
+    }
+    let out = run(
+        mono.arg(&exe)
+            .envs(t.env())
+            // DllImport("graphmail") finds libgraphmail.so here.
+            .env("LD_LIBRARY_PATH", cdylib_path().parent().unwrap())
+            .env("GRAPHMAIL_TEST_VERSION", env!("CARGO_PKG_VERSION"))
+            .env("GRAPHMAIL_TEST_FROM", "alerts@contoso.test")
+            .env("GRAPHMAIL_TEST_CONFIG", config.to_string())
+            .env(
+                "GRAPHMAIL_TEST_CONFIG_WRONG_SECRET",
+                wrong_secret.to_string(),
+            )
+            .env("GRAPHMAIL_TEST_CONFIG_NO_SECRET", no_secret.to_string())
+            .env("GRAPHMAIL_TEST_SECRET_FILE", &secret_file)
+            .env("GRAPHMAIL_TEST_DIR", &attachments),
+        "mono",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}"); // shown with --nocapture
+    assert!(
+        out.status.success(),
+        "InteropTests.exe failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("interop: ") && last.ends_with(" passed, 0 failed"),
+        "closing line: {last:?}\n{stdout}"
+    );
+    let passed: usize = last["interop: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(passed >= 20, "every interop test ran:\n{stdout}");
+
+    check_store(&t, &attachments);
+}
+
+/// What the emulator received from the C# program: exactly the four sends, with their fields.
+fn check_store(t: &TestEmulator, attachments: &Path) {
+    let stored = t.emulator.messages();
+    let subject = |m: &graphmail_emulator::StoredMessage| {
+        m.request["message"]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut subjects: Vec<String> = stored.iter().map(subject).collect();
+    subjects.sort();
+    let mut expected = vec![
+        ENVIRONMENT_SUBJECT,
+        FULL_SUBJECT,
+        SECURE_SUBJECT,
+        SMTP_SUBJECT,
+    ];
+    expected.sort();
+    assert_eq!(
+        subjects, expected,
+        "the preview and the refused sends sent nothing"
+    );
+    assert!(stored.iter().all(|m| m.mailbox == "alerts@contoso.test"));
+    assert_eq!(t.emulator.stats().accepted_messages, 4);
+
+    let find = |s: &str| stored.iter().find(|m| subject(m) == s).unwrap();
+    let full = find(FULL_SUBJECT);
+    support::assert_valid_send_mail(&full.request);
+    assert!(!full.save_to_sent_items);
+    let m = &full.request["message"];
+    assert_eq!(
+        m["from"]["emailAddress"],
+        json!({"address": "alerts@contoso.test", "name": "Interop Test"})
+    );
+    let addresses = |key: &str| -> Vec<Value> {
+        m[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["emailAddress"]["address"].clone())
+            .collect()
+    };
+    assert_eq!(
+        addresses("toRecipients"),
+        [json!("ops@fabrikam.test"), json!("dev@fabrikam.test")]
+    );
+    assert_eq!(addresses("ccRecipients"), [json!("cc@fabrikam.test")]);
+    assert_eq!(addresses("bccRecipients"), [json!("hidden@fabrikam.test")]);
+    assert_eq!(m["replyTo"][0]["emailAddress"]["name"], "Helpdesk");
+    assert_eq!(
+        m["body"],
+        json!({"contentType": "html", "content": "<p>Hello from C# é</p>"})
+    );
+    assert_eq!(m["importance"], "high");
+    let headers: Vec<(String, String)> = m["internetMessageHeaders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap().to_string(),
+                h["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        headers.contains(&("X-Interop".into(), "mono".into())),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&("x-run".into(), "1".into())),
+        "{headers:?}"
+    );
+    let files = m["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for (file, (name, content)) in files
+        .iter()
+        .zip([("report.csv", CSV), ("notes-é.txt", NOTES.as_bytes())])
+    {
+        assert_eq!(file["name"], name);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(file["contentBytes"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(bytes, content, "{name}");
+        assert_eq!(
+            std::fs::read(attachments.join(name)).unwrap(),
+            content,
+            "the file is unchanged"
+        );
+    }
+    assert_eq!(files[0]["contentType"], "text/csv");
+
+    // Each client authenticated as the app it was given.
+    assert_eq!(
+        find(ENVIRONMENT_SUBJECT).client_id,
+        graphmail_emulator::DEFAULT_CLIENT_ID
+    );
+    assert_eq!(find(SECURE_SUBJECT).client_id, INTEROP_APP_ID);
+    assert!(stored.iter().all(|m| subject(m) != PREVIEW_SUBJECT));
+}

@@ -1,0 +1,682 @@
+//! The PowerShell module, checked without PowerShell (there is none in CI): every `.ps1`, `.psm1`
+//! and `.psd1` under `powershell/` and `tests/powershell/` is parsed with tree-sitter-powershell,
+//! and the checks below read the syntax trees, never the raw text:
+//!
+//! * no file has a syntax error (an `ERROR` or `MISSING` node);
+//! * `Send-GraphMail`'s parameter block matches `Send-MailMessage` parameter by parameter (name,
+//!   type, position, aliases, Mandatory, pipeline binding, validation), as transcribed from
+//!   `shared/docs/peers.md` section 2, plus the Graph extras; mutated copies prove the check fails
+//!   when a parameter is renamed, an alias dropped, a position moved or a type changed;
+//! * the manifest exports exactly the public functions, each in `Public/<Name>.ps1` with
+//!   comment-based help (.SYNOPSIS, .DESCRIPTION, .PARAMETER for every parameter, .EXAMPLE, .LINK);
+//! * module code calls built-in commands by module-qualified name;
+//! * `GraphMail.Transforms.cs` compiles as C# 5 (with mono's `mcs`, when installed).
+
+#[path = "support/powershell_tree.rs"]
+mod powershell_tree;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use powershell_tree::{
+    assigned_variables, descendants, function_in, is_true, manifest_entries, normalize_type, parse,
+    syntax_errors, text, Param,
+};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn module_dir() -> PathBuf {
+    Path::new(ROOT).join("powershell").join("GraphMail")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syntax
+
+fn powershell_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("ps1" | "psm1" | "psd1")
+            ) {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&Path::new(ROOT).join("powershell"), &mut files);
+    walk(
+        &Path::new(ROOT).join("tests").join("powershell"),
+        &mut files,
+    );
+    files.sort();
+    files
+}
+
+#[test]
+fn every_powershell_file_parses() {
+    let files = powershell_files();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in [
+        "GraphMail.psd1",
+        "GraphMail.psm1",
+        "Send-GraphMail.ps1",
+        "build-module.ps1",
+        "Send-GraphMail.Tests.ps1",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} not found");
+    }
+    let errors: Vec<String> = files
+        .iter()
+        .flat_map(|f| syntax_errors(f, &read(f)))
+        .collect();
+    assert!(errors.is_empty(), "syntax errors:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn a_syntax_error_is_reported_with_its_line() {
+    let source = "function Send-X {\n    param([string] $To\n    if ($To { }\n}\n";
+    let errors = syntax_errors(Path::new("broken.ps1"), source);
+    assert!(!errors.is_empty(), "the broken script parsed cleanly");
+    assert!(
+        errors.iter().all(|e| e.starts_with("broken.ps1:")),
+        "{errors:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter blocks
+
+// ---------------------------------------------------------------------------------------------
+// Send-GraphMail against Send-MailMessage
+
+/// A Send-MailMessage parameter as peers.md section 2 lists it (PowerShell 7: every parameter
+/// binds ByPropertyName; only Attachments binds ByValue).
+struct Expected {
+    name: &'static str,
+    type_name: &'static str,
+    position: Option<i64>,
+    mandatory: bool,
+    aliases: &'static [&'static str],
+    not_null_or_empty: bool,
+    from_pipeline: bool,
+}
+
+const fn p(
+    name: &'static str,
+    type_name: &'static str,
+    position: Option<i64>,
+    mandatory: bool,
+    aliases: &'static [&'static str],
+    not_null_or_empty: bool,
+) -> Expected {
+    Expected {
+        name,
+        type_name,
+        position,
+        mandatory,
+        aliases,
+        not_null_or_empty,
+        from_pipeline: false,
+    }
+}
+
+const SEND_MAILMESSAGE: &[Expected] = &[
+    p("To", "string[]", Some(0), true, &[], true),
+    p("Subject", "string", Some(1), false, &["sub"], false),
+    p("Body", "string", Some(2), false, &[], true),
+    p(
+        "SmtpServer",
+        "string",
+        Some(3),
+        false,
+        &["ComputerName"],
+        true,
+    ),
+    p("From", "string", None, true, &[], true),
+    Expected {
+        from_pipeline: true,
+        ..p("Attachments", "string[]", None, false, &["PsPath"], true)
+    },
+    p("Bcc", "string[]", None, false, &[], true),
+    p("Cc", "string[]", None, false, &[], true),
+    p("ReplyTo", "string[]", None, false, &[], false),
+    p("BodyAsHtml", "switch", None, false, &["BAH"], false),
+    p(
+        "Encoding",
+        "System.Text.Encoding",
+        None,
+        false,
+        &["BE"],
+        false,
+    ),
+    p(
+        "Priority",
+        "System.Net.Mail.MailPriority",
+        None,
+        false,
+        &[],
+        true,
+    ),
+    p(
+        "DeliveryNotificationOption",
+        "System.Net.Mail.DeliveryNotificationOptions",
+        None,
+        false,
+        &["DNO"],
+        false,
+    ),
+    p(
+        "Credential",
+        "System.Management.Automation.PSCredential",
+        None,
+        false,
+        &[],
+        false,
+    ),
+    p("UseSsl", "switch", None, false, &[], false),
+    p("Port", "int", None, false, &[], false),
+];
+
+/// The Graph extras: name, type, bound by property name.
+const EXTRAS: &[(&str, &str, bool)] = &[
+    ("TenantId", "string", true),
+    ("Headers", "hashtable", true),
+    ("SaveToSentItems", "bool", true),
+    ("PassThru", "switch", false),
+];
+
+fn check_param(param: &Param, expected: &Expected) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut fail =
+        |what: String| problems.push(format!("-{} (line {}): {what}", param.name, param.line));
+    let want_type = normalize_type(expected.type_name);
+    if param.type_name.as_deref() != Some(want_type.as_str()) {
+        fail(format!("type {:?}, want {want_type}", param.type_name));
+    }
+    if param.position != expected.position {
+        fail(format!(
+            "position {:?}, want {:?}",
+            param.position, expected.position
+        ));
+    }
+    if param.mandatory != expected.mandatory {
+        fail(format!(
+            "Mandatory {}, want {}",
+            param.mandatory, expected.mandatory
+        ));
+    }
+    if !param.by_property_name {
+        fail("not ValueFromPipelineByPropertyName".to_string());
+    }
+    if param.from_pipeline != expected.from_pipeline {
+        fail(format!(
+            "ValueFromPipeline {}, want {}",
+            param.from_pipeline, expected.from_pipeline
+        ));
+    }
+    let mut have: Vec<String> = param
+        .aliases
+        .iter()
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    let mut want: Vec<String> = expected
+        .aliases
+        .iter()
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    have.sort();
+    want.sort();
+    if have != want {
+        fail(format!(
+            "aliases {:?}, want {:?}",
+            param.aliases, expected.aliases
+        ));
+    }
+    let has_not_null_or_empty = param
+        .attributes
+        .iter()
+        .any(|a| a == "validatenotnullorempty");
+    if has_not_null_or_empty != expected.not_null_or_empty {
+        fail(format!(
+            "ValidateNotNullOrEmpty {has_not_null_or_empty}, want {}",
+            expected.not_null_or_empty
+        ));
+    }
+    let required: &[&[&str]] = match expected.name {
+        "Credential" => &[&["credential"]],
+        "Port" => &[&[
+            "validaterange(0,[int]::maxvalue)",
+            "validaterange(0,[int32]::maxvalue)",
+            "validaterange(0,[system.int32]::maxvalue)",
+            "validaterange(0,2147483647)",
+        ]],
+        "Encoding" => &[&["graphmail.encodingtransformation"]],
+        _ => &[],
+    };
+    for any_of in required {
+        if !param
+            .attributes
+            .iter()
+            .any(|a| any_of.contains(&a.as_str()))
+        {
+            fail(format!("lacks [{}]", any_of[0]));
+        }
+    }
+    problems
+}
+
+/// Every difference between Send-GraphMail's parameter block and Send-MailMessage plus the extras.
+fn send_graphmail_problems(source: &str) -> Vec<String> {
+    let function = match function_in(source, "Send-GraphMail") {
+        Ok(f) => f,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    if !function.cmdlet_binding.iter().any(|(k, v)| {
+        k.as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("SupportsShouldProcess"))
+            && is_true(v)
+    }) {
+        problems.push("[CmdletBinding(SupportsShouldProcess = $true)] is missing".to_string());
+    }
+    let find = |name: &str| {
+        function
+            .params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    };
+    for expected in SEND_MAILMESSAGE {
+        match find(expected.name) {
+            Some(param) => {
+                if param.name != expected.name {
+                    problems.push(format!(
+                        "-{} is spelled -{} in Send-MailMessage",
+                        param.name, expected.name
+                    ));
+                }
+                problems.extend(check_param(param, expected));
+            }
+            None => problems.push(format!(
+                "Send-MailMessage parameter -{} is missing",
+                expected.name
+            )),
+        }
+    }
+    for (name, type_name, by_property_name) in EXTRAS {
+        match find(name) {
+            Some(param) => {
+                if param.type_name.as_deref() != Some(normalize_type(type_name).as_str()) {
+                    problems.push(format!("-{name}: type {:?}", param.type_name));
+                }
+                if param.by_property_name != *by_property_name {
+                    problems.push(format!(
+                        "-{name}: ValueFromPipelineByPropertyName {}",
+                        param.by_property_name
+                    ));
+                }
+            }
+            None => problems.push(format!("Graph parameter -{name} is missing")),
+        }
+    }
+    if find("SaveToSentItems").and_then(|p| p.default.as_deref()) != Some("$true") {
+        problems.push("-SaveToSentItems must default to $true".to_string());
+    }
+    for param in &function.params {
+        let known = SEND_MAILMESSAGE
+            .iter()
+            .any(|e| e.name.eq_ignore_ascii_case(&param.name))
+            || EXTRAS.iter().any(|e| e.0.eq_ignore_ascii_case(&param.name));
+        if !known {
+            problems.push(format!(
+                "-{} is neither Send-MailMessage's nor a Graph extra",
+                param.name
+            ));
+        }
+        if SEND_MAILMESSAGE
+            .iter()
+            .all(|e| !e.name.eq_ignore_ascii_case(&param.name))
+            && param.position.is_some()
+        {
+            problems.push(format!("-{} must not take a position", param.name));
+        }
+    }
+    problems
+}
+
+fn send_graphmail_source() -> String {
+    read(&module_dir().join("Public").join("Send-GraphMail.ps1"))
+}
+
+#[test]
+fn send_graphmail_has_the_send_mailmessage_parameters() {
+    let problems = send_graphmail_problems(&send_graphmail_source());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Replaces exactly one occurrence, so a mutation never silently stops applying.
+fn mutate(source: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        source.matches(from).count(),
+        1,
+        "the mutation target {from:?} must occur exactly once in Send-GraphMail.ps1"
+    );
+    source.replacen(from, to, 1)
+}
+
+#[test]
+fn the_parameter_check_catches_drift() {
+    let source = send_graphmail_source();
+    let mutants = [
+        ("a renamed parameter", mutate(&source, "$Subject,", "$Subjekt,"), "Subject"),
+        ("a dropped alias", mutate(&source, "[Alias('sub')]", ""), "Subject"),
+        ("a moved position", mutate(&source, "Position = 3", "Position = 4"), "SmtpServer"),
+        (
+            "a changed type",
+            mutate(&source, "[System.Net.Mail.MailPriority]", "[string]"),
+            "Priority",
+        ),
+        (
+            "a lost ByValue binding",
+            mutate(
+                &source,
+                "ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true",
+                "ValueFromPipelineByPropertyName = $true",
+            ),
+            "Attachments",
+        ),
+        (
+            "an optional From",
+            mutate(
+                &source,
+                "[Parameter(Mandatory = $true, ValueFromPipelineByPropertyName = $true)]\n        [ValidateNotNullOrEmpty()]\n        [string]\n        $From",
+                "[Parameter(ValueFromPipelineByPropertyName = $true)]\n        [ValidateNotNullOrEmpty()]\n        [string]\n        $From",
+            ),
+            "From",
+        ),
+    ];
+    for (what, mutant, parameter) in mutants {
+        let problems = send_graphmail_problems(&mutant);
+        assert!(
+            problems.iter().any(|p| p.contains(parameter)),
+            "{what} was not caught: {problems:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifest and help
+
+const EXPORTED: &[&str] = &[
+    "Send-GraphMail",
+    "Connect-GraphMail",
+    "Disconnect-GraphMail",
+    "Get-GraphMailToken",
+];
+
+#[test]
+fn the_manifest_exports_exactly_the_public_functions() {
+    let entries = manifest_entries(&read(&module_dir().join("GraphMail.psd1")));
+    let get = |key: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("GraphMail.psd1 has no {key}"))
+    };
+    assert_eq!(get("ModuleVersion"), [env!("CARGO_PKG_VERSION")]);
+    assert_eq!(get("RootModule"), ["GraphMail.psm1"]);
+    assert_eq!(get("PowerShellVersion"), ["5.1"]);
+    assert_eq!(get("CompatiblePSEditions"), ["Desktop", "Core"]);
+    assert_eq!(get("FunctionsToExport"), EXPORTED);
+    for key in ["CmdletsToExport", "VariablesToExport", "AliasesToExport"] {
+        assert!(get(key).is_empty(), "{key} must be @()");
+    }
+
+    let mut public: Vec<String> = std::fs::read_dir(module_dir().join("Public"))
+        .expect("Public/ exists")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    public.sort();
+    let mut want: Vec<String> = EXPORTED.iter().map(|n| format!("{n}.ps1")).collect();
+    want.sort();
+    assert_eq!(public, want, "Public/ holds one file per exported function");
+}
+
+/// The help problems of one public function: missing sections or undocumented parameters.
+fn help_problems(name: &str) -> Vec<String> {
+    let source = read(&module_dir().join("Public").join(format!("{name}.ps1")));
+    let function = match function_in(&source, name) {
+        Ok(f) => f,
+        Err(e) => return vec![e],
+    };
+    let Some(help) = function.help else {
+        return vec![format!("{name} has no comment-based help")];
+    };
+    let lines: Vec<String> = help
+        .lines()
+        .map(|l| l.trim().to_ascii_uppercase())
+        .collect();
+    let mut problems = Vec::new();
+    for section in [".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE", ".LINK"] {
+        if !lines.iter().any(|l| l == section) {
+            problems.push(format!("{name}: help lacks {section}"));
+        }
+    }
+    for param in &function.params {
+        let header = format!(".PARAMETER {}", param.name.to_ascii_uppercase());
+        if !lines.contains(&header) {
+            problems.push(format!("{name}: help lacks .PARAMETER {}", param.name));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_public_function_has_complete_help() {
+    let problems: Vec<String> = EXPORTED.iter().flat_map(|n| help_problems(n)).collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module-qualified built-ins
+
+/// Built-in commands the module must call by module-qualified name, so that a user's alias or
+/// proxy function cannot take their place.
+const BUILT_INS: &[&str] = &[
+    "Add-Type",
+    "ConvertFrom-Json",
+    "ConvertTo-Json",
+    "Export-ModuleMember",
+    "ForEach-Object",
+    "Get-ChildItem",
+    "Get-Command",
+    "Get-Content",
+    "Get-Item",
+    "Get-Variable",
+    "Import-PowerShellDataFile",
+    "Join-Path",
+    "New-Object",
+    "Out-Host",
+    "Out-Null",
+    "Out-String",
+    "Pop-Location",
+    "Push-Location",
+    "Resolve-Path",
+    "Select-Object",
+    "Set-StrictMode",
+    "Sort-Object",
+    "Split-Path",
+    "Test-Path",
+    "Where-Object",
+    "Write-Debug",
+    "Write-Error",
+    "Write-Host",
+    "Write-Information",
+    "Write-Output",
+    "Write-Verbose",
+    "Write-Warning",
+];
+
+#[test]
+fn module_code_calls_built_ins_by_qualified_name() {
+    let mut problems = Vec::new();
+    for file in powershell_files()
+        .into_iter()
+        .filter(|f| f.starts_with(Path::new(ROOT).join("powershell")))
+    {
+        let source = read(&file);
+        let tree = parse(&source);
+        for node in descendants(tree.root_node()) {
+            if node.kind() != "command_name" {
+                continue;
+            }
+            let name = text(node, &source);
+            if BUILT_INS.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+                problems.push(format!(
+                    "{}:{}: call {name} by its module-qualified name",
+                    file.display(),
+                    node.start_position().row + 1
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// PowerShell's automatic variables: assigning one (`$isWindows = ...` is `$IsWindows`, names are
+/// case-insensitive) fails on a read-only one or silently breaks the engine's use of it.
+const AUTOMATIC_VARIABLES: &[&str] = &[
+    "_",
+    "args",
+    "ConsoleFileName",
+    "Error",
+    "Event",
+    "EventArgs",
+    "EventSubscriber",
+    "ExecutionContext",
+    "false",
+    "foreach",
+    "HOME",
+    "Host",
+    "input",
+    "IsCoreCLR",
+    "IsLinux",
+    "IsMacOS",
+    "IsWindows",
+    "Matches",
+    "MyInvocation",
+    "NestedPromptLevel",
+    "null",
+    "PID",
+    "PROFILE",
+    "PSBoundParameters",
+    "PSCmdlet",
+    "PSCommandPath",
+    "PSCulture",
+    "PSDebugContext",
+    "PSEdition",
+    "PSHOME",
+    "PSItem",
+    "PSScriptRoot",
+    "PSSenderInfo",
+    "PSUICulture",
+    "PSVersionTable",
+    "PWD",
+    "Sender",
+    "ShellId",
+    "StackTrace",
+    "switch",
+    "this",
+    "true",
+];
+
+#[test]
+fn no_script_assigns_an_automatic_variable() {
+    let mut problems = Vec::new();
+    for file in powershell_files() {
+        for (name, line) in assigned_variables(&read(&file)) {
+            if AUTOMATIC_VARIABLES
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&name))
+            {
+                problems.push(format!(
+                    "{}:{line}: ${name} is an automatic variable",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_automatic_variable_check_sees_assignments() {
+    let found = assigned_variables(
+        "$isWindows = 1\n$a, $b = 1, 2\n[int]$c = 3\n$d.e = 4\n$f[0] = 5\nforeach ($input in $x) { }\nfunction g { param($Args) }\n",
+    );
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["isWindows", "a", "b", "c", "input", "Args"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The C# argument transformation
+
+/// GraphMail.Transforms.cs compiles as C# 5 without warnings against a stub of the few
+/// System.Management.Automation types it uses. Needs mono's mcs (installed by tests/run.sh for
+/// the C# interop tests); says so and passes without it.
+#[test]
+fn the_encoding_transformation_compiles_as_csharp_5() {
+    if Command::new("mcs").arg("--version").output().is_err() {
+        eprintln!("mcs not found: GraphMail.Transforms.cs not compiled (install mono-mcs)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stub = dir.path().join("System.Management.Automation.dll");
+    let compile = |args: &[&str]| {
+        let out = Command::new("mcs")
+            .args([
+                "-langversion:5",
+                "-warnaserror+",
+                "-target:library",
+                "-nologo",
+            ])
+            .args(args)
+            .output()
+            .expect("mcs runs");
+        assert!(
+            out.status.success(),
+            "mcs {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let stub_source =
+        Path::new(ROOT).join("tests/powershell/stubs/System.Management.Automation.cs");
+    compile(&[
+        &format!("-out:{}", stub.display()),
+        &stub_source.display().to_string(),
+    ]);
+    compile(&[
+        &format!("-out:{}", dir.path().join("Transforms.dll").display()),
+        &format!("-r:{}", stub.display()),
+        &module_dir()
+            .join("GraphMail.Transforms.cs")
+            .display()
+            .to_string(),
+    ]);
+}
