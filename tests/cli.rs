@@ -290,3 +290,47 @@ fn emulator_command_serves_until_stopped() {
         .count();
     assert_eq!(stored, 2, "one .json and one .eml");
 }
+
+#[test]
+fn send_uploads_large_attachments_and_inline_images_without_a_bar_when_piped() {
+    let t = TestEmulator::start();
+    let big: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let big_path = t.file("big.bin", &big);
+    let logo = t.file("logo.png", b"\x89PNG fake image");
+    let out = with_emulator(&t)
+        .args([
+            "send",
+            "--from",
+            "reports@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+            "--html",
+        ])
+        .args(["--body", "<img src=\"cid:logo\">", "--json", "--inline"])
+        .arg(format!("logo={}", logo.display()))
+        .arg("--attach")
+        .arg(&big_path)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("MiB"),
+        "no progress bar when stderr is not a terminal: {stderr}"
+    );
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["path"], "draft");
+    let m = &t.emulator.messages()[0];
+    let stored_big = m.attachments.iter().find(|a| a.name == "big.bin").unwrap();
+    assert_eq!(std::fs::read(&stored_big.path).unwrap(), big);
+    let stored_logo = m.attachments.iter().find(|a| a.name == "logo.png").unwrap();
+    assert_eq!(stored_logo.content_id.as_deref(), Some("logo"));
+    assert_eq!(t.emulator.stats().open_drafts, 0);
+    // A malformed --inline is a usage-level data error.
+    let out = with_emulator(&t)
+        .args(SEND_TO_A)
+        .args(["--inline", "no-equals-sign"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+}

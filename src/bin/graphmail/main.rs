@@ -6,6 +6,7 @@
 mod demo;
 mod emulator;
 mod exit;
+mod progress;
 mod send;
 mod token;
 

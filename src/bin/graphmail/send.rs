@@ -43,6 +43,9 @@ pub struct SendArgs {
     /// Attach a file; repeat for several.
     #[arg(long = "attach", value_name = "FILE")]
     attach: Vec<PathBuf>,
+    /// Attach an inline image "ID=FILE", referenced from the HTML body as <img src="cid:ID">.
+    #[arg(long = "inline", value_name = "ID=FILE")]
+    inline: Vec<String>,
     /// Normal, Low or High.
     #[arg(long)]
     priority: Option<String>,
@@ -95,6 +98,17 @@ fn build_message(args: &SendArgs) -> graphmail::Result<Message> {
         };
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
+    let mut inline = Vec::new();
+    for item in &args.inline {
+        let Some((id, path)) = item.split_once('=') else {
+            return Err(Error::new(
+                ErrorCode::InvalidMessage,
+                format!("--inline '{item}' must look like 'ID=FILE' (for example logo=logo.png)."),
+            )
+            .with_field("inlineAttachments"));
+        };
+        inline.push((id.trim().to_string(), PathBuf::from(path)));
+    }
     let mut delivery = Vec::new();
     for option in &args.delivery_notification_option {
         for part in option.split(',') {
@@ -118,6 +132,7 @@ fn build_message(args: &SendArgs) -> graphmail::Result<Message> {
         headers,
         save_to_sent_items: !args.no_save_to_sent_items,
         attachments: args.attach.clone(),
+        inline_attachments: inline,
         ..Message::default()
     })
 }
@@ -126,9 +141,9 @@ fn build_message(args: &SendArgs) -> graphmail::Result<Message> {
 /// never causes a request.
 pub fn run(args: SendArgs) -> u8 {
     let result = build_message(&args).and_then(|message| {
-        message.validate()?;
+        let validated = message.validate()?;
         let client = graphmail::Client::new(args.config.load()?)?;
-        client.send_mail_blocking(&message)
+        crate::progress::send_with_progress(client, validated)
     });
     match result {
         Ok(report) => {
@@ -136,9 +151,14 @@ pub fn run(args: SendArgs) -> u8 {
                 println!("{}", report.to_json());
             } else {
                 println!(
-                    "Sent from {} to {} recipient(s) via Microsoft Graph sendMail (request-id {}).",
+                    "Sent from {} to {} recipient(s) via Microsoft Graph {} (request-id {}).",
                     report.from,
                     report.to.len() + report.cc.len() + report.bcc.len(),
+                    if report.path == "draft" {
+                        "(draft + upload)"
+                    } else {
+                        "sendMail"
+                    },
                     report.request_id.as_deref().unwrap_or("none")
                 );
             }
