@@ -21,6 +21,7 @@ use crate::graph::{graph_error, GraphContext};
 use crate::http::build_http_client;
 use crate::message::{Message, ValidatedMessage};
 use crate::message::{Warning, WarningLevel};
+use crate::mime::{mime_to_message, PreparedMime};
 use crate::progress::{SendControl, SendStep};
 
 /// A GraphMail client. Create one per configuration and reuse it: the token and the
@@ -238,6 +239,90 @@ impl Client {
                 client_id: &config.client_id,
             },
         ))
+    }
+
+    /// Sends a prepared RFC 5322 message ([`crate::mime::prepare_mime`]). One that fits Graph's
+    /// 4 MB request limit goes as is through sendMail's MIME mode (`"path": "sendMailMime"`);
+    /// a larger one is parsed and sent through the draft path, keeping its body, `x-` headers
+    /// and attachments (staged in a temporary folder that is removed afterwards).
+    pub async fn send_mime(
+        &self,
+        prepared: PreparedMime,
+        control: &SendControl,
+    ) -> Result<SendReport> {
+        control.set_step(SendStep::Preparing);
+        if !prepared.fits_one_request() {
+            let staging = tempfile::tempdir().map_err(|e| {
+                Error::new(
+                    ErrorCode::FileUnreadable,
+                    format!("Could not create a staging folder for the attachments: {e}."),
+                )
+            })?;
+            let (message, extra) = mime_to_message(&prepared, staging.path())?;
+            let validated = message.validate()?;
+            let mut report = self.send_validated_with(validated, control).await?;
+            report.warnings.extend(extra);
+            return Ok(report);
+        }
+        control.set_total(prepared.raw.len() as u64);
+        control.set_step(SendStep::Authenticating);
+        let token = control.run(self.acquire_token()).await;
+        let result = async {
+            let token = token?;
+            let config = &self.inner.config;
+            let url = send_mail_url(&config.graph_endpoint, &prepared.mailbox);
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let body = prepared.base64_body();
+            let request_bytes = body.len();
+            control.set_step(SendStep::Sending);
+            let request = self
+                .inner
+                .http
+                .post(&url)
+                .header(AUTHORIZATION, bearer(&token)?)
+                .header(CONTENT_TYPE, "text/plain")
+                .header("client-request-id", &client_request_id)
+                .body(body);
+            let answer = exchange(request, &url, "The sendMail (MIME) request", control).await?;
+            if answer.status != 202 {
+                return Err(graph_error(
+                    answer.status,
+                    &answer.headers,
+                    &answer.body,
+                    &GraphContext {
+                        mailbox: &prepared.mailbox.address,
+                        client_id: &config.client_id,
+                    },
+                ));
+            }
+            control.add_sent(prepared.raw.len() as u64);
+            Ok(SendReport {
+                path: "sendMailMime",
+                http_status: 202,
+                request_id: crate::graph::request_id_header(&answer.headers),
+                client_request_id,
+                from: prepared.mailbox.address.clone(),
+                to: prepared.recipients.clone(),
+                cc: Vec::new(),
+                bcc: Vec::new(),
+                subject: prepared.subject.clone(),
+                attachments: Vec::new(),
+                save_to_sent_items: true,
+                request_bytes,
+                warnings: Vec::new(),
+            })
+        }
+        .await;
+        control.set_step(SendStep::Done);
+        result
+    }
+
+    /// Blocking [`Client::send_mime`].
+    pub fn send_mime_blocking(&self, prepared: PreparedMime) -> Result<SendReport> {
+        let client = self.clone();
+        crate::runtime::block_on(
+            async move { client.send_mime(prepared, &SendControl::new()).await },
+        )
     }
 
     /// What [`Client::send_mail`] would send (method, URL, JSON body, warnings), without

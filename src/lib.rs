@@ -24,6 +24,7 @@ pub mod ffi;
 pub mod graph;
 mod http;
 pub mod message;
+pub mod mime;
 pub mod progress;
 pub mod runtime;
 pub mod secret;

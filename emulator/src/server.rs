@@ -229,6 +229,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>
         now: OffsetDateTime::now_utc(),
     };
 
+    let method = parts.method.clone();
     let mut discarded = String::new();
     let reply = if upload_routes::is_upload_path(&segments) {
         Counters::bump(&state.counters.upload_requests);
@@ -244,10 +245,10 @@ async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>
             discarded = format!(", {received} body bytes discarded");
         }
         let request = ApiRequest {
-            method: parts.method.clone(),
+            method: parts.method,
             segments,
             query: parts.uri.query().map(str::to_string),
-            headers: parts.headers.clone(),
+            headers: parts.headers,
             body,
         };
         route(state, &request, &ctx).await
@@ -263,8 +264,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>
             reply.status.as_u16().to_string()
         };
         eprintln!(
-            "graphmail-emulator: {} {path} -> {outcome} ({} ms{discarded})",
-            parts.method,
+            "graphmail-emulator: {method} {path} -> {outcome} ({} ms{discarded})",
             started.elapsed().as_millis()
         );
     }

@@ -8,6 +8,7 @@ mod emulator;
 mod exit;
 mod progress;
 mod send;
+mod sendmail;
 mod token;
 
 use std::path::PathBuf;
@@ -31,6 +32,14 @@ enum Command {
     Token(ConfigArgs),
     /// Run the local Microsoft Graph emulator (HTTPS on 127.0.0.1).
     Emulator(emulator::EmulatorArgs),
+    /// Read a message on standard input like sendmail (-t, -f, -F, -i/-oi, recipients as
+    /// arguments), for cron's MAILTO and programs that pipe mail to sendmail.
+    #[command(disable_help_flag = true)]
+    Sendmail {
+        /// sendmail flags and recipients.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Start the emulator in-process, send a sample message with an attachment through the C
     /// ABI, and show where it landed. Never contacts a real tenant.
     Demo(demo::DemoArgs),
@@ -47,9 +56,13 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// Loads the configuration from the file or the environment.
+    /// Loads the configuration from the file (`--config`, else `GRAPHMAIL_CONFIG`) or the
+    /// environment.
     pub fn load(&self) -> graphmail::Result<graphmail::ClientConfig> {
-        match &self.config {
+        let from_env = std::env::var_os("GRAPHMAIL_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        match self.config.as_ref().or(from_env.as_ref()) {
             None => graphmail::ClientConfig::from_env(),
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
@@ -75,6 +88,16 @@ impl ConfigArgs {
 }
 
 fn main() -> ExitCode {
+    // Installed as (or linked to) `sendmail`: behave like it.
+    let mut argv = std::env::args();
+    let invoked_as = argv.next().and_then(|a| {
+        std::path::Path::new(&a)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+    });
+    if invoked_as.as_deref() == Some("sendmail") {
+        return ExitCode::from(sendmail::run(&argv.collect::<Vec<_>>()));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -91,6 +114,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Sendmail { args } => sendmail::run(&args),
     };
     ExitCode::from(code)
 }
