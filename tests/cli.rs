@@ -334,3 +334,57 @@ fn send_uploads_large_attachments_and_inline_images_without_a_bar_when_piped() {
         .unwrap();
     assert_eq!(out.status.code(), Some(65));
 }
+
+#[test]
+fn send_delivers_3_10_and_150_mb_attachments_byte_identical() {
+    use sha2::{Digest, Sha256};
+    let t = TestEmulator::start();
+    let mut paths = Vec::new();
+    let mut hashes = Vec::new();
+    for (name, mib) in [("three.bin", 3u32), ("ten.bin", 10), ("max.bin", 150)] {
+        let path = t.dir.path().join(name);
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut hasher = Sha256::new();
+        let block: Vec<u8> = (0..1024 * 1024u32)
+            .map(|i| (i.wrapping_mul(mib + 7) >> 3) as u8)
+            .collect();
+        for _ in 0..mib {
+            std::io::Write::write_all(&mut file, &block).unwrap();
+            hasher.update(&block);
+        }
+        drop(file);
+        paths.push(path);
+        hashes.push(
+            hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+        );
+    }
+    // 3 MB and 10 MB in one message, 150 MB (the most one message may total) in another.
+    for group in [&paths[..2], &paths[2..]] {
+        let mut cmd = with_emulator(&t);
+        cmd.args([
+            "send",
+            "--from",
+            "reports@contoso.test",
+            "--to",
+            "a@fabrikam.test",
+            "--json",
+        ]);
+        for p in group {
+            cmd.arg("--attach").arg(p);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    }
+    let messages = t.emulator.messages();
+    let all: Vec<_> = messages.iter().flat_map(|m| m.attachments.iter()).collect();
+    for (name, hash) in ["three.bin", "ten.bin", "max.bin"].iter().zip(&hashes) {
+        let a = all.iter().find(|a| a.name == *name).unwrap();
+        assert_eq!(&a.sha256, hash, "{name}");
+    }
+    assert_eq!(t.emulator.stats().open_drafts, 0);
+}

@@ -294,3 +294,24 @@ fn a_background_send_can_be_cancelled_through_the_c_abi() {
     assert!(t.emulator.messages().is_empty());
     assert_nothing_left(&t);
 }
+
+#[test]
+fn a_150_mb_attachment_arrives_byte_identical() {
+    let t = TestEmulator::start();
+    let (max, hash) = make_file(&t, "max.bin", 150 * MIB, 12);
+    let (status, report) = FfiClient::new(&t.config()).send(&json!({
+        "from": "reports@contoso.test", "to": "ops@fabrikam.test", "attachments": [max],
+    }));
+    assert_eq!(status, graph_status::Ok, "{report}");
+    let m = &t.emulator.messages()[0];
+    assert_eq!(m.attachments[0].size, 150 * MIB);
+    assert_eq!(m.attachments[0].sha256, hash);
+    let s = t.emulator.stats();
+    assert_eq!(s.unaligned_chunks, 0, "{s:?}");
+    assert_eq!(
+        s.uploaded_bytes,
+        150 * MIB,
+        "each byte uploaded once: {s:?}"
+    );
+    assert_nothing_left(&t);
+}
