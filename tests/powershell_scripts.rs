@@ -10,7 +10,7 @@
 //! * the manifest exports exactly the public functions, each in `Public/<Name>.ps1` with
 //!   comment-based help (.SYNOPSIS, .DESCRIPTION, .PARAMETER for every parameter, .EXAMPLE, .LINK);
 //! * module code calls built-in commands by module-qualified name;
-//! * `GraphMail.Transforms.cs` compiles as C# 5 (with mono's `mcs`, when installed).
+//! * `GraphMail.Transforms.cs` compiles as C# 5 (with mono's `mcs`).
 
 #[path = "support/powershell_tree.rs"]
 mod powershell_tree;
@@ -637,14 +637,14 @@ fn the_automatic_variable_check_sees_assignments() {
 // The C# argument transformation
 
 /// GraphMail.Transforms.cs compiles as C# 5 without warnings against a stub of the few
-/// System.Management.Automation types it uses. Needs mono's mcs (installed by tests/run.sh for
-/// the C# interop tests); says so and passes without it.
+/// System.Management.Automation types it uses. Needs mono's mcs (tests/run.sh installs it);
+/// fails, never skips, without it.
 #[test]
 fn the_encoding_transformation_compiles_as_csharp_5() {
-    if Command::new("mcs").arg("--version").output().is_err() {
-        eprintln!("mcs not found: GraphMail.Transforms.cs not compiled (install mono-mcs)");
-        return;
-    }
+    assert!(
+        Command::new("mcs").arg("--version").output().is_ok(),
+        "mcs not found: install mono-mcs (tests/run.sh does)"
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let stub = dir.path().join("System.Management.Automation.dll");
     let compile = |args: &[&str]| {
