@@ -21,28 +21,36 @@ pub fn send_with_progress(
         }
     })?;
     let task_control = Arc::clone(&control);
-    let worker = std::thread::spawn(move || {
-        graphmail::runtime::block_on(async move {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = graphmail::runtime::block_on(async move {
             client.send_validated_with(message, &task_control).await
-        })
+        });
+        let _ = done.send(result);
     });
     let draw = std::io::stderr().is_terminal();
     let mut drawn = false;
-    while !worker.is_finished() {
-        if draw {
-            drawn |= draw_bar(&control);
+    // Redraw every 100 ms; the result wakes this loop at once.
+    let result = loop {
+        match finished.recv_timeout(Duration::from_millis(100)) {
+            Ok(result) => break result,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if draw {
+                    drawn |= draw_bar(&control);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(graphmail::Error::new(
+                    graphmail::ErrorCode::Panic,
+                    "The send thread panicked. Please report this bug.",
+                ))
+            }
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    };
     if drawn {
         eprint!("\r{:78}\r", "");
     }
-    worker.join().unwrap_or_else(|_| {
-        Err(graphmail::Error::new(
-            graphmail::ErrorCode::Panic,
-            "The send thread panicked. Please report this bug.",
-        ))
-    })
+    result
 }
 
 /// Draws one progress line; returns whether anything was drawn.
