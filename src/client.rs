@@ -193,19 +193,10 @@ impl Client {
         let token = control.run(self.acquire_token()).await?;
         let config = &self.inner.config;
         let url = send_mail_url(&config.graph_endpoint, &msg.from);
-        let client_request_id = uuid::Uuid::new_v4().to_string();
         let request_bytes = prepared.body.len();
-        control.set_step(SendStep::Sending);
-        let request = self
-            .inner
-            .http
-            .post(&url)
-            .header(AUTHORIZATION, bearer(&token)?)
-            .header(CONTENT_TYPE, "application/json")
-            .header("client-request-id", &client_request_id)
-            .header("return-client-request-id", "true")
-            .body(prepared.body);
-        let answer = exchange(request, &url, "The sendMail request", control).await?;
+        let (answer, client_request_id) = self
+            .post_send_mail(&url, &token, "application/json", prepared.body, control)
+            .await?;
         let request_id = crate::graph::request_id_header(&answer.headers);
         if answer.status == 202 {
             control.add_sent(prepared.attachments.iter().map(|a| a.size).sum());
@@ -271,19 +262,11 @@ impl Client {
             let token = token?;
             let config = &self.inner.config;
             let url = send_mail_url(&config.graph_endpoint, &prepared.mailbox);
-            let client_request_id = uuid::Uuid::new_v4().to_string();
             let body = prepared.base64_body();
             let request_bytes = body.len();
-            control.set_step(SendStep::Sending);
-            let request = self
-                .inner
-                .http
-                .post(&url)
-                .header(AUTHORIZATION, bearer(&token)?)
-                .header(CONTENT_TYPE, "text/plain")
-                .header("client-request-id", &client_request_id)
-                .body(body);
-            let answer = exchange(request, &url, "The sendMail (MIME) request", control).await?;
+            let (answer, client_request_id) = self
+                .post_send_mail(&url, &token, "text/plain", body, control)
+                .await?;
             if answer.status != 202 {
                 return Err(graph_error(
                     answer.status,
@@ -315,6 +298,31 @@ impl Client {
         .await;
         control.set_step(SendStep::Done);
         result
+    }
+
+    /// Posts one sendMail request (JSON or MIME) and returns the answer and the
+    /// `client-request-id` it carried.
+    async fn post_send_mail(
+        &self,
+        url: &str,
+        token: &AccessToken,
+        content_type: &'static str,
+        body: Vec<u8>,
+        control: &SendControl,
+    ) -> Result<(crate::graph::request::Answer, String)> {
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        control.set_step(SendStep::Sending);
+        let request = self
+            .inner
+            .http
+            .post(url)
+            .header(AUTHORIZATION, bearer(token)?)
+            .header(CONTENT_TYPE, content_type)
+            .header("client-request-id", &client_request_id)
+            .header("return-client-request-id", "true")
+            .body(body);
+        let answer = exchange(request, url, "The sendMail request", control).await?;
+        Ok((answer, client_request_id))
     }
 
     /// Blocking [`Client::send_mime`].
