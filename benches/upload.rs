@@ -7,7 +7,9 @@
 //! cargo bench --bench upload              # 10, 50, 100 and 150 MB
 //! cargo bench --bench upload -- 10 50     # chosen sizes, in MB (MiB)
 //! ```
-//! Peak memory is each child's maximum resident set size (getrusage via wait4).
+//! Peak memory is each child's maximum resident set size (getrusage via wait4). After one
+//! warm-up round, each size is sent RUNS times by each sender, alternating which goes first;
+//! the table shows the median time and the largest peak.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use graphmail_emulator::{
 const MIB: u64 = 1024 * 1024;
 const CHUNK: u64 = 10 * 320 * 1024;
 const MAILBOX: &str = "reports@contoso.test";
+const RUNS: usize = 3;
 
 /// Runs a child and returns its wall time, peak RSS (KiB) and exit code.
 fn run_measured(cmd: &mut Command) -> (Duration, u64, i32) {
@@ -84,47 +87,89 @@ fn main() {
     println!("Sending one attachment to the local emulator (HTTPS on 127.0.0.1); each sender is its own process.");
     println!("| size | graphmail send: time | peak RSS | plain reqwest client: time | peak RSS | time ratio |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    let graphmail_cmd = |file: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_graphmail"));
+        c.env_clear()
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .args([
+                "send",
+                "--from",
+                MAILBOX,
+                "--to",
+                "ops@fabrikam.test",
+                "--subject",
+                "bench",
+                "--attach",
+            ])
+            .arg(file)
+            .stdout(std::process::Stdio::null());
+        c
+    };
+    let plain_cmd = |file: &Path| {
+        let mut c = Command::new(std::env::current_exe().unwrap());
+        c.arg("--plain-client")
+            .arg(emulator.base_url())
+            .arg(emulator.ca_certificate_path())
+            .arg(file);
+        c
+    };
+    // Warm-up: first connections, page cache, the emulator's folders.
+    let warm = make_file(dir.path(), 4);
+    for mut cmd in [graphmail_cmd(&warm), plain_cmd(&warm)] {
+        assert_eq!(run_measured(&mut cmd).2, 0, "warm-up send failed");
+    }
     for mib in sizes {
         let file = make_file(dir.path(), mib);
         let before = emulator.messages().len();
-        let (g_time, g_rss, g_code) = run_measured(
-            Command::new(env!("CARGO_BIN_EXE_graphmail"))
-                .env_clear()
-                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-                .args([
-                    "send",
-                    "--from",
-                    MAILBOX,
-                    "--to",
-                    "ops@fabrikam.test",
-                    "--subject",
-                    "bench",
-                    "--attach",
-                ])
-                .arg(&file),
-        );
-        assert_eq!(g_code, 0, "graphmail send failed");
-        let (p_time, p_rss, p_code) = run_measured(
-            Command::new(std::env::current_exe().unwrap())
-                .arg("--plain-client")
-                .arg(emulator.base_url())
-                .arg(emulator.ca_certificate_path())
-                .arg(&file),
-        );
-        assert_eq!(p_code, 0, "plain client failed");
-        let stored = emulator.messages();
-        assert_eq!(stored.len(), before + 2);
-        for m in &stored[before..] {
-            assert_eq!(m.attachments[0].size, mib * MIB, "both uploads complete");
+        let (mut g_times, mut p_times, mut g_rss, mut p_rss) = (Vec::new(), Vec::new(), 0u64, 0u64);
+        for run in 0..RUNS {
+            let mut order = [true, false];
+            if run % 2 == 1 {
+                order.reverse();
+            }
+            for is_graphmail in order {
+                let mut cmd = if is_graphmail {
+                    graphmail_cmd(&file)
+                } else {
+                    plain_cmd(&file)
+                };
+                let (time, rss, code) = run_measured(&mut cmd);
+                assert_eq!(
+                    code,
+                    0,
+                    "{} failed",
+                    if is_graphmail {
+                        "graphmail send"
+                    } else {
+                        "plain client"
+                    }
+                );
+                if is_graphmail {
+                    g_times.push(time);
+                    g_rss = g_rss.max(rss);
+                } else {
+                    p_times.push(time);
+                    p_rss = p_rss.max(rss);
+                }
+            }
         }
+        let stored = emulator.messages();
+        assert_eq!(stored.len(), before + 2 * RUNS);
+        for m in &stored[before..] {
+            assert_eq!(m.attachments[0].size, mib * MIB, "every upload complete");
+        }
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2].as_secs_f64()
+        };
+        let (g, p) = (median(&mut g_times), median(&mut p_times));
         println!(
-            "| {mib} MB | {:.2} s | {:.1} MiB | {:.2} s | {:.1} MiB | {:.2}x |",
-            g_time.as_secs_f64(),
+            "| {mib} MB | {g:.3} s | {:.1} MiB | {p:.3} s | {:.1} MiB | {:.2}x |",
             g_rss as f64 / 1024.0,
-            p_time.as_secs_f64(),
             p_rss as f64 / 1024.0,
-            g_time.as_secs_f64() / p_time.as_secs_f64()
+            g / p
         );
+        emulator.clear_messages();
         std::fs::remove_file(&file).unwrap();
     }
 }
