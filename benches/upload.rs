@@ -169,7 +169,7 @@ fn main() {
             p_rss as f64 / 1024.0,
             g / p
         );
-        emulator.clear_messages();
+        emulator.clear_messages().expect("clear the emulator store");
         std::fs::remove_file(&file).unwrap();
     }
 }
