@@ -105,9 +105,12 @@ extern "C" {
 /**
  * Creates a client from a JSON configuration.
  *
- * `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, `clientSecret`,
+ * `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, one credential
+ * (`clientSecret`; or `certificatePath` with `certificatePassword`, `sendCertificateChain`,
+ * `certificateAlgorithm`; or `clientAssertion`; or `clientAssertionFile`; or `accessToken`),
  * `cloud` (`Global`, `USGov`, `USGovDoD`, `China`), `authorityHost`, `graphEndpoint`,
- * `caCertificatePath`, `proxy`, `timeoutSeconds`, `connectTimeoutSeconds`. NULL or an empty
+ * `caCertificatePath`, `proxy`, `timeoutSeconds`, `connectTimeoutSeconds`, `maxMessageBytes`,
+ * `useEnvironment` (see README "Configuration"). A certificate file is read here. NULL or an empty
  * string reads the environment instead (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
  * `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`).
  * No request is made.

@@ -7,9 +7,13 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use zeroize::Zeroizing;
 
 use crate::auth::cache::TokenCache;
+use crate::auth::certificate::CertificateCredential;
+use crate::auth::client_assertion::{AssertionSource, ClientAssertionCredential};
 use crate::auth::client_secret::ClientSecretCredential;
+use crate::auth::signing::SigningCertificate;
+use crate::auth::static_token::AccessTokenCredential;
 use crate::auth::{AccessToken, Credential, TokenRequest};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, CredentialSource};
 use crate::error::{Error, ErrorCode, Result};
 use crate::graph::draft::send_via_draft;
 use crate::graph::request::exchange;
@@ -71,12 +75,7 @@ impl Client {
     /// client; makes no request.
     pub fn new(config: ClientConfig) -> Result<Client> {
         let http = build_http_client(&config)?;
-        let credential = Box::new(ClientSecretCredential::new(
-            config.token_url(),
-            config.tenant_id.clone(),
-            config.client_id.clone(),
-            config.client_secret.clone(),
-        ));
+        let credential = credential_for(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -356,6 +355,53 @@ impl Client {
         let client = self.clone();
         crate::runtime::block_on(async move { client.acquire_token().await })
     }
+}
+
+/// The credential a configuration asks for. A certificate is loaded here, so a bad file is
+/// reported when the client is created.
+fn credential_for(config: &ClientConfig) -> Result<Box<dyn Credential>> {
+    let (url, tenant, client) = (
+        config.token_url(),
+        config.tenant_id.clone(),
+        config.client_id.clone(),
+    );
+    Ok(match &config.credential {
+        CredentialSource::ClientSecret(secret) => Box::new(ClientSecretCredential::new(
+            url,
+            tenant,
+            client,
+            secret.clone(),
+        )),
+        CredentialSource::Certificate {
+            path,
+            password,
+            send_chain,
+            algorithm,
+        } => {
+            let certificate = SigningCertificate::from_file(path, password.as_ref())?;
+            Box::new(CertificateCredential::new(
+                url,
+                tenant,
+                client,
+                Arc::new(certificate),
+                *algorithm,
+                *send_chain,
+            ))
+        }
+        CredentialSource::ClientAssertion(assertion) => Box::new(ClientAssertionCredential::new(
+            url,
+            tenant,
+            client,
+            AssertionSource::Value(assertion.clone()),
+        )),
+        CredentialSource::ClientAssertionFile(path) => Box::new(ClientAssertionCredential::new(
+            url,
+            tenant,
+            client,
+            AssertionSource::File(path.clone()),
+        )),
+        CredentialSource::AccessToken(token) => Box::new(AccessTokenCredential::new(token.clone())),
+    })
 }
 
 /// The success report.

@@ -125,12 +125,84 @@ impl fmt::Debug for ProxySetting {
     }
 }
 
+/// How the application proves its identity.
+#[derive(Clone)]
+pub enum CredentialSource {
+    /// A client secret (`clientSecret`).
+    ClientSecret(Secret),
+    /// A certificate (`certificatePath`, PEM or PFX), signing a client assertion.
+    Certificate {
+        /// The PEM or PFX file.
+        path: PathBuf,
+        /// The PFX password (`certificatePassword`).
+        password: Option<Secret>,
+        /// Send the chain in `x5c` (`sendCertificateChain`), for subject name/issuer auth.
+        send_chain: bool,
+        /// PS256 (default) or RS256 (`certificateAlgorithm`).
+        algorithm: crate::auth::signing::AssertionAlgorithm,
+    },
+    /// A pre-signed client assertion (`clientAssertion`).
+    ClientAssertion(Secret),
+    /// A file holding a client assertion, e.g. a federated token (`clientAssertionFile`).
+    ClientAssertionFile(PathBuf),
+    /// A pre-acquired access token (`accessToken`).
+    AccessToken(Secret),
+}
+
+impl fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialSource::ClientSecret(_) => f.write_str("ClientSecret([redacted])"),
+            CredentialSource::Certificate {
+                path,
+                send_chain,
+                algorithm,
+                ..
+            } => f
+                .debug_struct("Certificate")
+                .field("path", path)
+                .field("password", &"[redacted]")
+                .field("send_chain", send_chain)
+                .field("algorithm", algorithm)
+                .finish(),
+            CredentialSource::ClientAssertion(_) => f.write_str("ClientAssertion([redacted])"),
+            CredentialSource::ClientAssertionFile(p) => {
+                f.debug_tuple("ClientAssertionFile").field(p).finish()
+            }
+            CredentialSource::AccessToken(_) => f.write_str("AccessToken([redacted])"),
+        }
+    }
+}
+
+/// The configuration keys that each select a credential (exactly one may be given).
+pub const CREDENTIAL_KEYS: &[&str] = &[
+    "clientSecret",
+    "certificatePath",
+    "clientAssertion",
+    "clientAssertionFile",
+    "accessToken",
+];
+
+/// Keys that only accompany a credential key.
+const CREDENTIAL_COMPANIONS: &[&str] = &[
+    "certificatePassword",
+    "sendCertificateChain",
+    "certificateAlgorithm",
+];
+
 /// Each configuration key that can come from the environment, and its variable (as the Azure
 /// identity libraries name them, plus GraphMail's own `GRAPHMAIL_*`).
 pub const ENVIRONMENT_VARIABLES: &[(&str, &str)] = &[
     ("tenantId", "AZURE_TENANT_ID"),
     ("clientId", "AZURE_CLIENT_ID"),
     ("clientSecret", "AZURE_CLIENT_SECRET"),
+    ("certificatePath", "AZURE_CLIENT_CERTIFICATE_PATH"),
+    ("certificatePassword", "AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+    (
+        "sendCertificateChain",
+        "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+    ),
+    ("clientAssertionFile", "AZURE_FEDERATED_TOKEN_FILE"),
     ("authorityHost", "AZURE_AUTHORITY_HOST"),
     ("cloud", "GRAPHMAIL_CLOUD"),
     ("graphEndpoint", "GRAPHMAIL_GRAPH_ENDPOINT"),
@@ -147,9 +219,26 @@ fn env_var(name: &str) -> Option<String> {
 /// The configuration keys found in the environment, as JSON values.
 fn env_map(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Map<String, Value>> {
     let mut map = Map::new();
+    let mut credential_found = false;
     for (key, var) in ENVIRONMENT_VARIABLES {
         let Some(raw) = lookup(var) else { continue };
-        let value = if *key == "timeoutSeconds" {
+        // As azure-identity's EnvironmentCredential: a secret, else a certificate, else a
+        // federated token file; the first one found wins.
+        if CREDENTIAL_KEYS.contains(key) {
+            if credential_found {
+                continue;
+            }
+            credential_found = true;
+        }
+        if CREDENTIAL_COMPANIONS.contains(key) && !map.contains_key("certificatePath") {
+            continue;
+        }
+        let value = if *key == "sendCertificateChain" {
+            Value::Bool(matches!(
+                raw.trim().to_ascii_lowercase().as_str(),
+                "1" | "true"
+            ))
+        } else if *key == "timeoutSeconds" {
             let secs = raw
                 .trim()
                 .parse::<f64>()
@@ -185,6 +274,13 @@ pub const CONFIG_KEYS: &[&str] = &[
     "connectTimeoutSeconds",
     "maxMessageBytes",
     "useEnvironment",
+    "certificatePath",
+    "certificatePassword",
+    "sendCertificateChain",
+    "certificateAlgorithm",
+    "clientAssertion",
+    "clientAssertionFile",
+    "accessToken",
 ];
 
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
@@ -195,7 +291,7 @@ pub const CONFIG_KEYS: &[&str] = &[
 pub struct ClientConfig {
     pub(crate) tenant_id: String,
     pub(crate) client_id: String,
-    pub(crate) client_secret: Secret,
+    pub(crate) credential: CredentialSource,
     pub(crate) cloud: Cloud,
     pub(crate) authority_host: String,
     pub(crate) graph_endpoint: String,
@@ -218,7 +314,7 @@ impl ClientConfig {
         ClientConfigBuilder {
             tenant_id: tenant_id.into(),
             client_id: client_id.into(),
-            client_secret: client_secret.into(),
+            credential: CredentialSource::ClientSecret(client_secret.into()),
             cloud: Cloud::Global,
             authority_host: None,
             graph_endpoint: None,
@@ -273,7 +369,15 @@ impl ClientConfig {
         match map.remove("useEnvironment") {
             None | Some(Value::Null) | Some(Value::Bool(false)) => {}
             Some(Value::Bool(true)) => {
+                let has_credential = CREDENTIAL_KEYS
+                    .iter()
+                    .any(|k| map.get(*k).is_some_and(|v| !v.is_null()));
                 for (key, value) in env_map(lookup)? {
+                    let is_credential = CREDENTIAL_KEYS.contains(&key.as_str())
+                        || CREDENTIAL_COMPANIONS.contains(&key.as_str());
+                    if has_credential && is_credential {
+                        continue;
+                    }
                     if map.get(&key).is_none_or(Value::is_null) {
                         map.insert(key, value);
                     }
@@ -301,8 +405,9 @@ impl ClientConfig {
         }
         let tenant_id = take_string(&mut map, "tenantId")?.unwrap_or_default();
         let client_id = take_string(&mut map, "clientId")?.unwrap_or_default();
-        let client_secret = Secret::new(take_string(&mut map, "clientSecret")?.unwrap_or_default());
-        let mut b = ClientConfig::builder(tenant_id, client_id, client_secret);
+        let credential = take_credential(&mut map)?;
+        let mut b =
+            ClientConfig::builder(tenant_id, client_id, Secret::default()).credential(credential);
         if let Some(cloud) = take_string(&mut map, "cloud")? {
             b = b.cloud(cloud.parse()?);
         }
@@ -365,10 +470,19 @@ impl ClientConfig {
 
     /// Like [`ClientConfig::from_env`], reading variables through `lookup` (for tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let credential = [
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ]
+        .iter()
+        .find(|v| lookup(v).is_some())
+        .copied()
+        .unwrap_or("AZURE_CLIENT_SECRET");
         for (var, what) in [
             ("AZURE_TENANT_ID", "directory (tenant) id or domain"),
             ("AZURE_CLIENT_ID", "application (client) id"),
-            ("AZURE_CLIENT_SECRET", "client secret value"),
+            (credential, "client secret value (or set AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE)"),
         ] {
             if lookup(var).is_none() {
                 return Err(Error::new(
@@ -438,7 +552,7 @@ impl ClientConfig {
 pub struct ClientConfigBuilder {
     tenant_id: String,
     client_id: String,
-    client_secret: Secret,
+    credential: CredentialSource,
     cloud: Cloud,
     authority_host: Option<String>,
     graph_endpoint: Option<String>,
@@ -450,6 +564,13 @@ pub struct ClientConfigBuilder {
 }
 
 impl ClientConfigBuilder {
+    /// Authenticates with another credential than the client secret given to
+    /// [`ClientConfig::builder`].
+    pub fn credential(mut self, credential: CredentialSource) -> Self {
+        self.credential = credential;
+        self
+    }
+
     /// The national cloud (default [`Cloud::Global`]); picks the authority host, Graph host and scope.
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = cloud;
@@ -497,7 +618,8 @@ impl ClientConfigBuilder {
     /// Validates and builds the configuration.
     pub fn build(self) -> Result<ClientConfig> {
         let tenant_id = self.tenant_id.trim().to_string();
-        if tenant_id.is_empty() {
+        let token_only = matches!(self.credential, CredentialSource::AccessToken(_));
+        if tenant_id.is_empty() && !token_only {
             return Err(missing("tenantId", "the directory (tenant) id or domain"));
         }
         if !tenant_id
@@ -511,14 +633,28 @@ impl ClientConfigBuilder {
             .with_field("tenantId"));
         }
         let client_id = self.client_id.trim().to_string();
-        if client_id.is_empty() {
+        if client_id.is_empty() && !token_only {
             return Err(missing("clientId", "the application (client) id"));
         }
-        if self.client_secret.is_blank() {
-            return Err(missing(
-                "clientSecret",
-                "the client secret value (not its Secret ID)",
-            ));
+        match &self.credential {
+            CredentialSource::ClientSecret(s) if s.is_blank() => {
+                return Err(missing(
+                    "clientSecret",
+                    "the client secret value (not its Secret ID), or give certificatePath, clientAssertion, clientAssertionFile or accessToken instead",
+                ))
+            }
+            CredentialSource::ClientAssertion(s) if s.is_blank() => {
+                return Err(missing("clientAssertion", "a signed client assertion (JWT)"))
+            }
+            CredentialSource::AccessToken(s) if s.is_blank() => {
+                return Err(missing("accessToken", "an access token for Microsoft Graph"))
+            }
+            CredentialSource::Certificate { path, .. } | CredentialSource::ClientAssertionFile(path)
+                if path.as_os_str().is_empty() =>
+            {
+                return Err(missing("certificatePath", "the path of a PEM or PFX file"))
+            }
+            _ => {}
         }
         let authority_host = match self.authority_host {
             Some(h) => normalize_https_url(&h, "authorityHost", false)?,
@@ -563,7 +699,7 @@ impl ClientConfigBuilder {
         Ok(ClientConfig {
             tenant_id,
             client_id,
-            client_secret: self.client_secret,
+            credential: self.credential,
             scope: self.cloud.graph_scope(),
             cloud: self.cloud,
             authority_host,
@@ -616,6 +752,73 @@ fn normalize_https_url(raw: &str, field: &str, strip_version: bool) -> Result<St
         }
     }
     Ok(s)
+}
+
+/// Reads the one credential key (and its companions) of a configuration object.
+fn take_credential(map: &mut Map<String, Value>) -> Result<CredentialSource> {
+    let given: Vec<&str> = CREDENTIAL_KEYS
+        .iter()
+        .copied()
+        .filter(|k| map.get(*k).is_some_and(|v| !v.is_null()))
+        .collect();
+    if given.len() > 1 {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!(
+                "Give only one credential; the configuration has {}.",
+                given.join(" and ")
+            ),
+        )
+        .with_field(given[1]));
+    }
+    let password = take_string(map, "certificatePassword")?.map(Secret::new);
+    let send_chain = match map.remove("sendCertificateChain") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "'sendCertificateChain' must be true or false.",
+            )
+            .with_field("sendCertificateChain"))
+        }
+    };
+    let algorithm = match take_string(map, "certificateAlgorithm")?
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        None | Some("PS256") => crate::auth::signing::AssertionAlgorithm::Ps256,
+        Some("RS256") => crate::auth::signing::AssertionAlgorithm::Rs256,
+        Some(_) => {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "'certificateAlgorithm' must be PS256 or RS256.",
+            )
+            .with_field("certificateAlgorithm"))
+        }
+    };
+    let value = |map: &mut Map<String, Value>, key: &str| -> Result<String> {
+        Ok(take_string(map, key)?.unwrap_or_default())
+    };
+    Ok(match given.first().copied() {
+        Some("certificatePath") => CredentialSource::Certificate {
+            path: PathBuf::from(value(map, "certificatePath")?),
+            password,
+            send_chain,
+            algorithm,
+        },
+        Some("clientAssertion") => {
+            CredentialSource::ClientAssertion(Secret::new(value(map, "clientAssertion")?))
+        }
+        Some("clientAssertionFile") => {
+            CredentialSource::ClientAssertionFile(PathBuf::from(value(map, "clientAssertionFile")?))
+        }
+        Some("accessToken") => {
+            CredentialSource::AccessToken(Secret::new(value(map, "accessToken")?))
+        }
+        _ => CredentialSource::ClientSecret(Secret::new(value(map, "clientSecret")?)),
+    })
 }
 
 fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>> {
@@ -799,7 +1002,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.tenant_id(), "env-tenant");
         assert_eq!(c.client_id(), "explicit-client");
-        assert_eq!(c.client_secret.expose(), "explicit");
+        assert!(
+            matches!(&c.credential, CredentialSource::ClientSecret(s) if s.expose() == "explicit")
+        );
         assert_eq!(c.graph_endpoint(), "https://emulator.local:8443");
         assert_eq!(c.timeout(), Duration::from_secs(7));
         // Without useEnvironment, the JSON stands alone.
@@ -813,6 +1018,86 @@ mod tests {
         let e = ClientConfig::from_json_with_lookup(r#"{"useEnvironment": "yes"}"#, lookup)
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidConfig);
+    }
+
+    #[test]
+    fn exactly_one_credential_and_environment_precedence() {
+        let e = ClientConfig::from_json(
+            r#"{"tenantId":"t","clientId":"c","clientSecret":"s","certificatePath":"/c.pem"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidConfig);
+        assert!(e.message().contains("only one credential"), "{e}");
+        let c = ClientConfig::from_json(
+            r#"{"tenantId":"t","clientId":"c","certificatePath":"/c.pfx","certificatePassword":"pw","sendCertificateChain":true,"certificateAlgorithm":"rs256"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            &c.credential,
+            CredentialSource::Certificate {
+                send_chain: true,
+                algorithm: crate::auth::signing::AssertionAlgorithm::Rs256,
+                password: Some(_),
+                ..
+            }
+        ));
+        let c = ClientConfig::from_json(r#"{"accessToken":"tok"}"#).unwrap();
+        assert!(matches!(c.credential, CredentialSource::AccessToken(_)));
+        assert!(!format!("{c:?}").contains("tok\""));
+        // Secret before certificate before federated token file.
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let base = [("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c")];
+        let all: &'static [(&str, &str)] = Box::leak(Box::new([
+            base[0],
+            base[1],
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/token"),
+        ]));
+        assert!(matches!(
+            ClientConfig::from_lookup(env(all)).unwrap().credential,
+            CredentialSource::ClientSecret(_)
+        ));
+        let cert_and_file: &'static [(&str, &str)] = Box::leak(Box::new([
+            base[0],
+            base[1],
+            ("AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"),
+            ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/token"),
+        ]));
+        assert!(matches!(
+            ClientConfig::from_lookup(env(cert_and_file))
+                .unwrap()
+                .credential,
+            CredentialSource::Certificate {
+                password: Some(_),
+                ..
+            }
+        ));
+        let file_only: &'static [(&str, &str)] = Box::leak(Box::new([
+            base[0],
+            base[1],
+            ("AZURE_FEDERATED_TOKEN_FILE", "/token"),
+        ]));
+        assert!(matches!(
+            ClientConfig::from_lookup(env(file_only))
+                .unwrap()
+                .credential,
+            CredentialSource::ClientAssertionFile(_)
+        ));
+        // useEnvironment never mixes a JSON credential with an environment one.
+        let c = ClientConfig::from_json_with_lookup(
+            r#"{"useEnvironment":true,"clientAssertion":"jwt"}"#,
+            env(all),
+        )
+        .unwrap();
+        assert!(matches!(c.credential, CredentialSource::ClientAssertion(_)));
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub mod secret;
 pub use address::Mailbox;
 pub use auth::AccessToken;
 pub use client::Client;
-pub use config::{ClientConfig, ClientConfigBuilder, Cloud, ProxySetting};
+pub use config::{ClientConfig, ClientConfigBuilder, Cloud, CredentialSource, ProxySetting};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use graph::send::SendReport;
 pub use http::USER_AGENT;

@@ -3,7 +3,11 @@
 //! token endpoint ([`token_endpoint`]), and the client-secret credential ([`client_secret`]).
 
 pub mod cache;
+pub mod certificate;
+pub mod client_assertion;
 pub mod client_secret;
+pub mod signing;
+pub mod static_token;
 pub mod token_endpoint;
 
 use std::fmt;
