@@ -10,6 +10,7 @@ use crate::auth::cache::TokenCache;
 use crate::auth::certificate::CertificateCredential;
 use crate::auth::client_assertion::{AssertionSource, ClientAssertionCredential};
 use crate::auth::client_secret::ClientSecretCredential;
+use crate::auth::managed_identity::{ManagedIdentityCredential, ManagedIdentitySource};
 use crate::auth::signing::SigningCertificate;
 use crate::auth::static_token::AccessTokenCredential;
 use crate::auth::{AccessToken, Credential, TokenRequest};
@@ -401,6 +402,16 @@ fn credential_for(config: &ClientConfig) -> Result<Box<dyn Credential>> {
             AssertionSource::File(path.clone()),
         )),
         CredentialSource::AccessToken(token) => Box::new(AccessTokenCredential::new(token.clone())),
+        CredentialSource::ManagedIdentity(id) => {
+            let source = ManagedIdentitySource::detect(|name| {
+                std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+            })?;
+            Box::new(ManagedIdentityCredential::new(
+                source.clone(),
+                id.clone(),
+                crate::http::build_identity_client(config, &source)?,
+            ))
+        }
     })
 }
 

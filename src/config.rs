@@ -147,6 +147,8 @@ pub enum CredentialSource {
     ClientAssertionFile(PathBuf),
     /// A pre-acquired access token (`accessToken`).
     AccessToken(Secret),
+    /// A managed identity of the Azure resource the code runs on (`managedIdentity`).
+    ManagedIdentity(crate::auth::managed_identity::ManagedIdentityId),
 }
 
 impl fmt::Debug for CredentialSource {
@@ -170,6 +172,9 @@ impl fmt::Debug for CredentialSource {
                 f.debug_tuple("ClientAssertionFile").field(p).finish()
             }
             CredentialSource::AccessToken(_) => f.write_str("AccessToken([redacted])"),
+            CredentialSource::ManagedIdentity(id) => {
+                f.debug_tuple("ManagedIdentity").field(id).finish()
+            }
         }
     }
 }
@@ -181,6 +186,7 @@ pub const CREDENTIAL_KEYS: &[&str] = &[
     "clientAssertion",
     "clientAssertionFile",
     "accessToken",
+    "managedIdentity",
 ];
 
 /// Keys that only accompany a credential key.
@@ -281,6 +287,7 @@ pub const CONFIG_KEYS: &[&str] = &[
     "clientAssertion",
     "clientAssertionFile",
     "accessToken",
+    "managedIdentity",
 ];
 
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
@@ -618,7 +625,10 @@ impl ClientConfigBuilder {
     /// Validates and builds the configuration.
     pub fn build(self) -> Result<ClientConfig> {
         let tenant_id = self.tenant_id.trim().to_string();
-        let token_only = matches!(self.credential, CredentialSource::AccessToken(_));
+        let token_only = matches!(
+            self.credential,
+            CredentialSource::AccessToken(_) | CredentialSource::ManagedIdentity(_)
+        );
         if tenant_id.is_empty() && !token_only {
             return Err(missing("tenantId", "the directory (tenant) id or domain"));
         }
@@ -817,8 +827,41 @@ fn take_credential(map: &mut Map<String, Value>) -> Result<CredentialSource> {
         Some("accessToken") => {
             CredentialSource::AccessToken(Secret::new(value(map, "accessToken")?))
         }
+        Some("managedIdentity") => CredentialSource::ManagedIdentity(take_managed_identity(map)?),
         _ => CredentialSource::ClientSecret(Secret::new(value(map, "clientSecret")?)),
     })
+}
+
+/// `managedIdentity`: `true` (system-assigned) or `{"clientId" | "objectId" | "resourceId": ...}`.
+fn take_managed_identity(
+    map: &mut Map<String, Value>,
+) -> Result<crate::auth::managed_identity::ManagedIdentityId> {
+    use crate::auth::managed_identity::ManagedIdentityId;
+    let bad = || {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            "'managedIdentity' must be true, or an object with one of clientId, objectId, resourceId.",
+        )
+        .with_field("managedIdentity")
+    };
+    match map.remove("managedIdentity") {
+        Some(Value::Bool(true)) => Ok(ManagedIdentityId::SystemAssigned),
+        Some(Value::Object(o)) if o.len() == 1 => {
+            let (k, v) = o.into_iter().next().ok_or_else(bad)?;
+            let v = v
+                .as_str()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(bad)?
+                .to_string();
+            match k.as_str() {
+                "clientId" => Ok(ManagedIdentityId::ClientId(v)),
+                "objectId" => Ok(ManagedIdentityId::ObjectId(v)),
+                "resourceId" => Ok(ManagedIdentityId::ResourceId(v)),
+                _ => Err(bad()),
+            }
+        }
+        _ => Err(bad()),
+    }
 }
 
 fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>> {
@@ -1044,6 +1087,28 @@ mod tests {
         let c = ClientConfig::from_json(r#"{"accessToken":"tok"}"#).unwrap();
         assert!(matches!(c.credential, CredentialSource::AccessToken(_)));
         assert!(!format!("{c:?}").contains("tok\""));
+        let c = ClientConfig::from_json(r#"{"managedIdentity":true}"#).unwrap();
+        assert!(matches!(
+            c.credential,
+            CredentialSource::ManagedIdentity(
+                crate::auth::managed_identity::ManagedIdentityId::SystemAssigned
+            )
+        ));
+        let c = ClientConfig::from_json(r#"{"managedIdentity":{"clientId":"mi-1"}}"#).unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::ManagedIdentity(crate::auth::managed_identity::ManagedIdentityId::ClientId(id)) if id == "mi-1")
+        );
+        for bad in [
+            r#"{"managedIdentity":false}"#,
+            r#"{"managedIdentity":{"name":"x"}}"#,
+            r#"{"managedIdentity":{"clientId":"a","objectId":"b"}}"#,
+        ] {
+            assert_eq!(
+                ClientConfig::from_json(bad).unwrap_err().code(),
+                ErrorCode::InvalidConfig,
+                "{bad}"
+            );
+        }
         // Secret before certificate before federated token file.
         let env = |vars: &'static [(&'static str, &'static str)]| {
             move |k: &str| {

@@ -130,6 +130,8 @@ error_codes! {
     InvalidScope => Auth,
     /// The identity platform refused to issue a token for another reason.
     AuthenticationFailed => Auth,
+    /// No managed identity token could be obtained (no identity, or not on Azure).
+    ManagedIdentityUnavailable => Auth,
     /// Graph rejected the access token (401 InvalidAuthenticationToken).
     InvalidAuthenticationToken => Auth,
     /// The sender mailbox does not exist or has no Exchange Online mailbox (404 ErrorInvalidUser).

@@ -118,6 +118,50 @@ pub(crate) fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client
     })
 }
 
+/// The client for a managed identity endpoint. Those are plain HTTP on the machine itself
+/// (IMDS at 169.254.169.254, App Service and Arc on localhost) and must not go through a
+/// proxy; any other host must use HTTPS with the usual validation.
+pub(crate) fn build_identity_client(
+    config: &ClientConfig,
+    source: &crate::auth::managed_identity::ManagedIdentitySource,
+) -> Result<reqwest::Client> {
+    use crate::auth::managed_identity::ManagedIdentitySource;
+    let endpoint = match source {
+        ManagedIdentitySource::AppService { endpoint, .. }
+        | ManagedIdentitySource::Arc { endpoint, .. }
+        | ManagedIdentitySource::Imds { endpoint } => endpoint,
+    };
+    let url = reqwest::Url::parse(endpoint).map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            format!("The managed identity endpoint '{endpoint}' is not a URL."),
+        )
+        .with_field("managedIdentity")
+    })?;
+    let local = matches!(
+        url.host_str(),
+        Some("169.254.169.254" | "localhost" | "127.0.0.1" | "[::1]" | "::1")
+    );
+    if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+        return Err(Error::new(
+            ErrorCode::InvalidConfig,
+            format!("The managed identity endpoint '{endpoint}' must be https:// unless it is on this machine."),
+        )
+        .with_field("managedIdentity"));
+    }
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(config)?)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(USER_AGENT)
+        .connect_timeout(config.connect_timeout())
+        .timeout(config.timeout())
+        .build()
+        .map_err(|e| {
+            Error::new(ErrorCode::Internal, "The HTTP client could not be created.").with_source(e)
+        })
+}
+
 /// Finds a rustls error anywhere in an error's source chain.
 fn find_rustls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);

@@ -24,9 +24,58 @@ const ENVIRONMENT_SUBJECT: &str = "interop: from the environment";
 const SECURE_SUBJECT: &str = "interop: SecureString secret";
 const SMTP_SUBJECT: &str = "interop: Send-MailMessage SMTP parameters";
 const PREVIEW_SUBJECT: &str = "interop: preview only";
+const LARGE_SUBJECT: &str = "interop: StartSend large attachment";
+const INLINE_SUBJECT: &str = "interop: StartSend inline image";
+const CANCEL_SUBJECT: &str = "interop: cancelled, never sent";
+const ORPHAN_SUBJECT: &str = "interop: StartSend outlives its client";
 
 const CSV: &[u8] = b"host,status\nweb01,ok\n";
 const NOTES: &str = "Notes from the interop test: caf\u{e9} \u{2713}\n";
+const LOGO: &[u8] = b"\x89PNG\r\n\x1a\n not really a picture, but bytes to compare";
+
+const MIB: u64 = 1024 * 1024;
+/// Over 3 MB: the upload-session path, in three chunks.
+const LARGE_LEN: u64 = 7 * MIB + 4321;
+/// Big enough that the C# test cancels it mid-upload.
+const CANCEL_LEN: u64 = 40 * MIB;
+
+/// Writes `len` pseudo-random bytes and returns the SHA-256 (hex), without holding the file in
+/// memory (as tests/large_attachments.rs does).
+fn write_random_file(path: &Path, len: u64) -> String {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut hasher = Sha256::new();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        for b in buf[..n].iter_mut() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (state >> 56) as u8;
+        }
+        file.write_all(&buf[..n]).unwrap();
+        hasher.update(&buf[..n]);
+        left -= n as u64;
+    }
+    file.flush().unwrap();
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -116,6 +165,13 @@ fn the_interop_drives_the_library_under_mono() {
     std::fs::create_dir(&attachments).unwrap();
     std::fs::write(attachments.join("report.csv"), CSV).unwrap();
     std::fs::write(attachments.join("notes-é.txt"), NOTES).unwrap();
+    std::fs::write(attachments.join("logo.png"), LOGO).unwrap();
+    let large_hash = write_random_file(&attachments.join("large.bin"), LARGE_LEN);
+    // Zeros (a sparse file): its content does not matter, it is never sent whole.
+    std::fs::File::create(attachments.join("cancel.bin"))
+        .unwrap()
+        .set_len(CANCEL_LEN)
+        .unwrap();
     let secret_file = t.file("interop-secret.txt", INTEROP_APP_SECRET.as_bytes());
 
     let config = t.config();
@@ -169,12 +225,13 @@ fn the_interop_drives_the_library_under_mono() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(passed >= 20, "every interop test ran:\n{stdout}");
+    assert!(passed >= 28, "every interop test ran:\n{stdout}");
 
     check_store(&t, &attachments);
+    check_background_sends(&t, &large_hash);
 }
 
-/// What the emulator received from the C# program: exactly the four sends, with their fields.
+/// What the emulator received from the C# program: exactly the seven sends, with their fields.
 fn check_store(t: &TestEmulator, attachments: &Path) {
     let stored = t.emulator.messages();
     let subject = |m: &graphmail_emulator::StoredMessage| {
@@ -190,14 +247,17 @@ fn check_store(t: &TestEmulator, attachments: &Path) {
         FULL_SUBJECT,
         SECURE_SUBJECT,
         SMTP_SUBJECT,
+        LARGE_SUBJECT,
+        INLINE_SUBJECT,
+        ORPHAN_SUBJECT,
     ];
     expected.sort();
     assert_eq!(
         subjects, expected,
-        "the preview and the refused sends sent nothing"
+        "the preview, the refused sends and the cancelled send sent nothing"
     );
     assert!(stored.iter().all(|m| m.mailbox == "alerts@contoso.test"));
-    assert_eq!(t.emulator.stats().accepted_messages, 4);
+    assert_eq!(t.emulator.stats().accepted_messages, 7);
 
     let find = |s: &str| stored.iter().find(|m| subject(m) == s).unwrap();
     let full = find(FULL_SUBJECT);
@@ -273,4 +333,62 @@ fn check_store(t: &TestEmulator, attachments: &Path) {
     );
     assert_eq!(find(SECURE_SUBJECT).client_id, INTEROP_APP_ID);
     assert!(stored.iter().all(|m| subject(m) != PREVIEW_SUBJECT));
+}
+
+/// The sends started with StartSend: the large attachment arrived byte-identical through an upload
+/// session, the inline image with isInline and contentId on both paths, and the cancelled send
+/// left no draft and no upload session behind.
+fn check_background_sends(t: &TestEmulator, large_hash: &str) {
+    let stored = t.emulator.messages();
+    let find = |s: &str| {
+        stored
+            .iter()
+            .find(|m| m.request["message"]["subject"] == s)
+            .unwrap_or_else(|| panic!("{s:?} was not stored"))
+    };
+    assert!(
+        stored
+            .iter()
+            .all(|m| m.request["message"]["subject"] != CANCEL_SUBJECT),
+        "the cancelled send was not sent"
+    );
+
+    let large = find(LARGE_SUBJECT);
+    assert!(large.via_draft, "over 3 MB goes through a draft");
+    let by_name = |n: &str| {
+        large
+            .attachments
+            .iter()
+            .find(|a| a.name == n)
+            .unwrap_or_else(|| panic!("{n} missing: {:?}", large.attachments))
+    };
+    let big = by_name("large.bin");
+    assert_eq!(big.size, LARGE_LEN);
+    assert_eq!(big.sha256, large_hash, "large.bin arrived byte-identical");
+    assert!(big.uploaded, "large.bin came through an upload session");
+    assert!(!big.is_inline);
+    let logo = by_name("logo.png");
+    assert!(logo.is_inline, "{logo:?}");
+    assert_eq!(logo.content_id.as_deref(), Some("logo"));
+    assert_eq!(logo.sha256, sha256_hex(LOGO));
+
+    let inline = find(INLINE_SUBJECT);
+    assert!(!inline.via_draft, "a small message goes in one sendMail");
+    support::assert_valid_send_mail(&inline.request);
+    let att = &inline.request["message"]["attachments"][0];
+    assert_eq!(att["isInline"], true, "{att}");
+    assert_eq!(att["contentId"], "logo", "{att}");
+    assert_eq!(inline.attachments[0].sha256, sha256_hex(LOGO));
+
+    let s = t.emulator.stats();
+    assert_eq!(s.open_drafts, 0, "the cancel left no draft: {s:?}");
+    assert_eq!(
+        s.open_upload_sessions, 0,
+        "the cancel left no upload session: {s:?}"
+    );
+    assert_eq!(s.drafts_sent, 1, "{s:?}");
+    assert!(
+        s.drafts_deleted >= 1,
+        "the cancelled send had a draft, and deleted it: {s:?}"
+    );
 }

@@ -7,6 +7,9 @@
 //!   type, position, aliases, Mandatory, pipeline binding, validation), as transcribed from
 //!   `shared/docs/peers.md` section 2, plus the Graph extras; mutated copies prove the check fails
 //!   when a parameter is renamed, an alias dropped, a position moved or a type changed;
+//! * `Send-GraphMail` sends in the background and polls (`StartSend`, `Wait` in a loop that writes
+//!   `Write-Progress`), and its `finally` cancels, waits for the cleanup and disposes the send
+//!   (Ctrl+C), then completes the progress bar;
 //! * the manifest exports exactly the public functions, each in `Public/<Name>.ps1` with
 //!   comment-based help (.SYNOPSIS, .DESCRIPTION, .PARAMETER for every parameter, .EXAMPLE, .LINK);
 //! * module code calls built-in commands by module-qualified name;
@@ -19,9 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use powershell_tree::{
-    assigned_variables, descendants, function_in, is_true, manifest_entries, normalize_type, parse,
-    syntax_errors, text, Param,
+    assigned_variables, child_of_kind, descendants, function_in, is_true, manifest_entries,
+    normalize_type, parse, syntax_errors, text, Param,
 };
+use tree_sitter::Node;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -195,6 +199,7 @@ const SEND_MAILMESSAGE: &[Expected] = &[
 const EXTRAS: &[(&str, &str, bool)] = &[
     ("TenantId", "string", true),
     ("Headers", "hashtable", true),
+    ("InlineAttachments", "hashtable", true),
     ("SaveToSentItems", "bool", true),
     ("PassThru", "switch", false),
 ];
@@ -407,6 +412,29 @@ fn the_parameter_check_catches_drift() {
             ),
             "From",
         ),
+        (
+            "a renamed Graph extra",
+            mutate(&source, "$InlineAttachments,", "$InlineImages,"),
+            "InlineAttachments",
+        ),
+        (
+            "InlineAttachments as a string",
+            mutate(
+                &source,
+                "[hashtable]\n        $InlineAttachments",
+                "[string]\n        $InlineAttachments",
+            ),
+            "InlineAttachments",
+        ),
+        (
+            "InlineAttachments not bound by property name",
+            mutate(
+                &source,
+                "[Parameter(ValueFromPipelineByPropertyName = $true)]\n        [hashtable]\n        $InlineAttachments",
+                "[hashtable]\n        $InlineAttachments",
+            ),
+            "InlineAttachments",
+        ),
     ];
     for (what, mutant, parameter) in mutants {
         let problems = send_graphmail_problems(&mutant);
@@ -415,6 +443,184 @@ fn the_parameter_check_catches_drift() {
             "{what} was not caught: {problems:?}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Send-GraphMail's background send: progress, and cancel on Ctrl+C
+
+/// The methods called in a subtree, in source order, as (receiver, method): `$send.Wait(250)` is
+/// `("$send", "Wait")`.
+fn method_calls<'s>(node: Node<'_>, source: &'s str) -> Vec<(&'s str, &'s str)> {
+    descendants(node)
+        .into_iter()
+        .filter(|n| n.kind() == "invokation_expression")
+        .filter_map(|n| {
+            let receiver = n.named_child(0)?;
+            let method = child_of_kind(n, "member_name")?;
+            Some((text(receiver, source).trim(), text(method, source)))
+        })
+        .collect()
+}
+
+/// The commands in a subtree: the name without its module qualifier, and its parameters
+/// (lower case, without the dash).
+fn commands_in(node: Node<'_>, source: &str) -> Vec<(String, Vec<String>)> {
+    descendants(node)
+        .into_iter()
+        .filter(|n| n.kind() == "command")
+        .filter_map(|n| {
+            let name = text(child_of_kind(n, "command_name")?, source);
+            let name = name
+                .rsplit('\\')
+                .next()
+                .unwrap_or(name)
+                .to_ascii_lowercase();
+            let parameters = child_of_kind(n, "command_elements")
+                .map(|e| {
+                    descendants(e)
+                        .into_iter()
+                        .filter(|p| p.kind() == "command_parameter")
+                        .map(|p| {
+                            text(p, source)
+                                .trim_start_matches('-')
+                                .trim_end_matches(':')
+                                .to_ascii_lowercase()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some((name, parameters))
+        })
+        .collect()
+}
+
+fn has_write_progress(commands: &[(String, Vec<String>)], parameters: &[&str]) -> bool {
+    commands.iter().any(|(name, given)| {
+        name == "write-progress" && parameters.iter().all(|p| given.iter().any(|g| g == p))
+    })
+}
+
+/// Whether `variable` calls the `wanted` methods in this order (not necessarily adjacent).
+fn calls_in_order(calls: &[(&str, &str)], variable: &str, wanted: &[&str]) -> bool {
+    let mut at = 0;
+    for (receiver, method) in calls {
+        if at < wanted.len()
+            && receiver.eq_ignore_ascii_case(variable)
+            && method.eq_ignore_ascii_case(wanted[at])
+        {
+            at += 1;
+        }
+    }
+    at == wanted.len()
+}
+
+/// What is missing from Send-GraphMail's background send: assign StartSend's send to a variable
+/// (never the blocking SendMail), poll its Wait in a loop that writes Write-Progress with a status
+/// and a percentage, and in a finally Cancel, Wait (the library deletes the upload session and the
+/// draft) and Dispose that send, and complete the progress bar.
+fn background_send_problems(source: &str) -> Vec<String> {
+    let tree = parse(source);
+    let root = tree.root_node();
+    let mut problems = Vec::new();
+    let all = descendants(root);
+    if method_calls(root, source)
+        .iter()
+        .any(|(_, m)| m.eq_ignore_ascii_case("SendMail"))
+    {
+        problems.push("Send-GraphMail calls the blocking SendMail (no progress, no cancel)".into());
+    }
+    let started = all.iter().find_map(|n| {
+        if n.kind() != "assignment_expression" {
+            return None;
+        }
+        let left = child_of_kind(*n, "left_assignment_expression")?;
+        method_calls(*n, source)
+            .iter()
+            .any(|(_, m)| *m == "StartSend")
+            .then(|| text(left, source).trim())
+    });
+    let Some(send) = started else {
+        problems.push("Send-GraphMail does not assign the result of StartSend".into());
+        return problems;
+    };
+    let polls = all.iter().any(|n| {
+        n.kind() == "while_statement"
+            && child_of_kind(*n, "while_condition")
+                .is_some_and(|c| calls_in_order(&method_calls(c, source), send, &["Wait"]))
+            && has_write_progress(
+                &commands_in(*n, source),
+                &["activity", "status", "percentcomplete"],
+            )
+    });
+    if !polls {
+        problems.push(format!(
+            "no `while (-not {send}.Wait(...)) {{ ... Write-Progress -Activity -Status -PercentComplete }}` loop"
+        ));
+    }
+    let cleans_up = all.iter().any(|n| {
+        n.kind() == "finally_clause"
+            && calls_in_order(
+                &method_calls(*n, source),
+                send,
+                &["Cancel", "Wait", "Dispose"],
+            )
+            && has_write_progress(&commands_in(*n, source), &["activity", "completed"])
+    });
+    if !cleans_up {
+        problems.push(format!(
+            "no finally that calls {send}.Cancel(), .Wait(...) and .Dispose(), and Write-Progress -Completed"
+        ));
+    }
+    problems
+}
+
+#[test]
+fn send_graphmail_shows_progress_and_cancels_in_finally() {
+    let problems = background_send_problems(&send_graphmail_source());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_background_send_check_catches_a_broken_send() {
+    let source = send_graphmail_source();
+    let mutants = [
+        (
+            "the blocking send",
+            mutate(
+                &source,
+                "$lease.Client.StartSend($messageJson)",
+                "$lease.Client.SendMail($messageJson)",
+            ),
+        ),
+        ("no cancel", mutate(&source, "$send.Cancel()", "")),
+        (
+            "no wait for the cleanup",
+            mutate(&source, "[void]$send.Wait(30000, [ref]$cancelled)", ""),
+        ),
+        ("no dispose", mutate(&source, "$send.Dispose()", "")),
+        (
+            "no -Completed",
+            mutate(
+                &source,
+                "-Activity 'Send-GraphMail' -Completed",
+                "-Activity 'Send-GraphMail'",
+            ),
+        ),
+        (
+            "no percentage",
+            mutate(&source, " -PercentComplete $percent", ""),
+        ),
+    ];
+    for (what, mutant) in mutants {
+        assert!(
+            every_error_free(&mutant) && !background_send_problems(&mutant).is_empty(),
+            "{what} was not caught"
+        );
+    }
+}
+
+fn every_error_free(source: &str) -> bool {
+    syntax_errors(Path::new("mutant.ps1"), source).is_empty()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,6 +734,7 @@ const BUILT_INS: &[&str] = &[
     "Write-Host",
     "Write-Information",
     "Write-Output",
+    "Write-Progress",
     "Write-Verbose",
     "Write-Warning",
 ];

@@ -15,8 +15,12 @@
 //  * graph_version() returns a static string that is never freed.
 //  * Inputs are NUL-terminated UTF-8 byte[] (a `string` parameter would be marshalled as ANSI on
 //    .NET Framework). A byte[] is blittable, so the marshaller pins it instead of copying it.
-//  * A client lives in a SafeHandle, so it is freed exactly once, and never while a call that
-//    uses it is still running on another thread.
+//  * A client and a background send live in SafeHandles, so each is freed exactly once, and never
+//    while a call that uses it is still running on another thread.
+//
+// Background sends (GraphMailClient.StartSend, GraphMailSend) are followed by polling: the library
+// never calls back into .NET from its own threads, so PowerShell can run Write-Progress between
+// two GraphMailSend.Wait calls on its own thread, and cancel on Ctrl+C.
 //
 // Loading: DllImport("graphmail") stays a bare name. On Windows the module first preloads the
 // DLL by full path (Native.PreloadWindows); on PowerShell 7 elsewhere GraphMail.NativeResolver.cs
@@ -40,7 +44,16 @@ namespace GraphMail
         public const string LibraryName = "graphmail";
 
         // graph_status is a C enum, i.e. an int: 0 OK, 1 INVALID_ARGUMENT, 2 AUTH, 3 GRAPH,
-        // 4 NETWORK, 5 TLS, 6 IO, 7 TIMEOUT, 8 PANIC, 9 INTERNAL.
+        // 4 NETWORK, 5 TLS, 6 IO, 7 TIMEOUT, 8 PANIC, 9 INTERNAL, 10 CANCELLED, 11 PENDING.
+
+        /// <summary>GRAPH_STATUS_INTERNAL: a GraphMail bug.</summary>
+        internal const int StatusInternal = 9;
+
+        /// <summary>GRAPH_STATUS_CANCELLED: the caller cancelled the send; nothing was sent.</summary>
+        internal const int StatusCancelled = 10;
+
+        /// <summary>GRAPH_STATUS_PENDING: not an error, graph_send_wait timed out while the send runs.</summary>
+        internal const int StatusPending = 11;
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr graph_version();
@@ -59,6 +72,21 @@ namespace GraphMail
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int graph_acquire_token(ClientHandle client, out IntPtr tokenJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_send_mail_start(ClientHandle client, byte[] messageJson, out SendHandle send, out IntPtr errorJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_send_progress(SendHandle send, out IntPtr progressJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void graph_send_cancel(SendHandle send);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_send_wait(SendHandle send, uint timeoutMs, out IntPtr resultJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void graph_send_free(IntPtr send);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void graph_string_free(IntPtr s);
@@ -115,6 +143,22 @@ namespace GraphMail
         protected override bool ReleaseHandle()
         {
             Native.graph_client_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>Owns one graph_send pointer and frees it exactly once (graph_send_free, which cancels
+    /// a send still running; its cleanup then finishes in the background).</summary>
+    internal sealed class SendHandle : SafeHandleZeroOrMinusOneIsInvalid
+    {
+        /// <summary>Called by the marshaller for the out parameter of graph_send_mail_start.</summary>
+        public SendHandle() : base(true)
+        {
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.graph_send_free(handle);
             return true;
         }
     }
@@ -230,6 +274,41 @@ namespace GraphMail
             return Call(Native.graph_send_mail, messageJson, "messageJson");
         }
 
+        /// <summary>Starts sending a message (the same JSON as SendMail) in the background and returns
+        /// at once. The message is checked first: invalid input throws GraphMailException here, as
+        /// SendMail would, and nothing starts. Follow the send with GraphMailSend.Progress, stop it
+        /// with Cancel, get its result with Wait, and Dispose it. The send keeps its own reference to
+        /// the native client, so disposing this client does not stop it.</summary>
+        public GraphMailSend StartSend(string messageJson)
+        {
+            if (handle.IsClosed)
+            {
+                throw new ObjectDisposedException("GraphMailClient");
+            }
+            byte[] bytes = Utf8.Encode(messageJson, "messageJson");
+            SendHandle started = null;
+            IntPtr error = IntPtr.Zero;
+            try
+            {
+                int status = Native.graph_send_mail_start(handle, bytes, out started, out error);
+                if (status == 0 && started != null && !started.IsInvalid)
+                {
+                    GraphMailSend send = new GraphMailSend(started);
+                    started = null; // owned by the send now
+                    return send;
+                }
+                throw GraphMailException.FromNative(status, Utf8.Decode(error, false));
+            }
+            finally
+            {
+                Native.graph_string_free(error); // NULL is allowed
+                if (started != null)
+                {
+                    started.Dispose(); // failure: an invalid handle, nothing to free
+                }
+            }
+        }
+
         /// <summary>Validates a message exactly as SendMail does but sends nothing; returns the
         /// request that would be sent ({"method","url","body","attachments","warnings"}), for
         /// -WhatIf. Throws GraphMailException when the message is invalid.</summary>
@@ -335,6 +414,157 @@ namespace GraphMail
         }
     }
 
+    /// <summary>A send running in the background, from GraphMailClient.StartSend. Poll it (Progress,
+    /// Wait with a short timeout) from the caller's thread; nothing calls back into .NET. Dispose
+    /// frees it, which cancels a send still running: call Cancel and Wait first when the cleanup
+    /// (deleting the upload session and the draft) must be finished before going on, e.g. before
+    /// the process exits. Safe to use from several threads.</summary>
+    public sealed class GraphMailSend : IDisposable
+    {
+        private readonly SendHandle handle;
+
+        internal GraphMailSend(SendHandle handle)
+        {
+            this.handle = handle;
+        }
+
+        /// <summary>Where the send is now (graph_send_progress). Throws ObjectDisposedException after
+        /// Dispose.</summary>
+        public GraphMailProgress Progress()
+        {
+            ThrowIfDisposed();
+            IntPtr output = IntPtr.Zero;
+            int status;
+            string text;
+            try
+            {
+                status = Native.graph_send_progress(handle, out output);
+                text = Utf8.Decode(output, false);
+            }
+            finally
+            {
+                Native.graph_string_free(output); // NULL is allowed
+            }
+            if (status != 0 || text == null)
+            {
+                throw GraphMailException.FromNative(status, text);
+            }
+            Dictionary<string, object> o = MiniJson.TryParseObject(text);
+            if (o == null)
+            {
+                throw GraphMailException.FromNative(Native.StatusInternal, null);
+            }
+            return new GraphMailProgress(
+                MiniJson.GetString(o, "step"),
+                MiniJson.GetLong(o, "bytesSent"),
+                MiniJson.GetLong(o, "bytesTotal"),
+                MiniJson.GetBool(o, "done"),
+                MiniJson.GetBool(o, "cancelRequested"));
+        }
+
+        /// <summary>Asks the send to stop (graph_send_cancel) and returns at once. The library stops
+        /// between requests or abandons the one in flight, deletes the upload session and the draft
+        /// it created, and the send ends with a GraphMailException whose ErrorCode is "Cancelled";
+        /// a send that already finished keeps its result. Wait gives the outcome.</summary>
+        public void Cancel()
+        {
+            ThrowIfDisposed();
+            Native.graph_send_cancel(handle);
+        }
+
+        /// <summary>Waits up to <paramref name="milliseconds"/> (0: just look; -1: until the send
+        /// ends) for the send to finish (graph_send_wait). Returns false while it is still running
+        /// (<paramref name="resultJson"/> null); true when it finished successfully, with the result
+        /// JSON that SendMail returns. Throws GraphMailException when the send failed, or was
+        /// cancelled (ErrorCode "Cancelled", not terminating). May be called again after the end:
+        /// it reports the same outcome.</summary>
+        public bool Wait(int milliseconds, out string resultJson)
+        {
+            if (milliseconds < -1)
+            {
+                throw new ArgumentOutOfRangeException("milliseconds", milliseconds, "The timeout must be -1 (no limit), 0 or more milliseconds.");
+            }
+            ThrowIfDisposed();
+            resultJson = null;
+            uint timeout = milliseconds == -1 ? uint.MaxValue : (uint)milliseconds;
+            IntPtr output = IntPtr.Zero;
+            int status;
+            string text;
+            try
+            {
+                // The SafeHandle marshaller keeps the send alive while this thread waits in it.
+                status = Native.graph_send_wait(handle, timeout, out output);
+                text = Utf8.Decode(output, false);
+            }
+            finally
+            {
+                Native.graph_string_free(output); // NULL is allowed
+            }
+            if (status == Native.StatusPending)
+            {
+                return false;
+            }
+            if (status != 0 || text == null)
+            {
+                throw GraphMailException.FromNative(status, text);
+            }
+            resultJson = text;
+            return true;
+        }
+
+        /// <summary>Frees the native send (graph_send_free). A send still running is cancelled, and
+        /// its cleanup finishes in the background. Safe to call more than once; later calls of the
+        /// other members throw ObjectDisposedException.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (handle.IsClosed)
+            {
+                throw new ObjectDisposedException("GraphMailSend");
+            }
+        }
+    }
+
+    /// <summary>A snapshot of a background send (GraphMailSend.Progress).</summary>
+    public sealed class GraphMailProgress
+    {
+        internal GraphMailProgress(string step, long bytesSent, long bytesTotal, bool done, bool cancelRequested)
+        {
+            Step = step ?? string.Empty;
+            BytesSent = bytesSent;
+            BytesTotal = bytesTotal;
+            Done = done;
+            CancelRequested = cancelRequested;
+        }
+
+        /// <summary>What the send is doing: pending, preparing, authenticating, sending,
+        /// creatingDraft, uploading, sendingDraft, cleaningUp or done.</summary>
+        public string Step { get; private set; }
+
+        /// <summary>Attachment bytes uploaded so far.</summary>
+        public long BytesSent { get; private set; }
+
+        /// <summary>The total size of the attachments; 0 when there are none.</summary>
+        public long BytesTotal { get; private set; }
+
+        /// <summary>True once the send has ended (successfully or not): Wait returns at once.</summary>
+        public bool Done { get; private set; }
+
+        /// <summary>True once Cancel (or Dispose of a running send) has been called.</summary>
+        public bool CancelRequested { get; private set; }
+
+        /// <summary>e.g. "uploading 3276800/10485760".</summary>
+        public override string ToString()
+        {
+            return string.Format(CultureInfo.InvariantCulture, "{0} {1}/{2}{3}{4}", Step, BytesSent, BytesTotal,
+                Done ? " done" : "", CancelRequested ? " cancelRequested" : "");
+        }
+    }
+
     /// <summary>A failure reported by the GraphMail library. Message is the library's message (it
     /// says what to fix); ErrorCode is its stable code (README.md "Error codes").</summary>
     public sealed class GraphMailException : Exception
@@ -344,13 +574,13 @@ namespace GraphMail
         }
 
         /// <summary>The graph_status number: 1 INVALID_ARGUMENT, 2 AUTH, 3 GRAPH, 4 NETWORK, 5 TLS,
-        /// 6 IO, 7 TIMEOUT, 8 PANIC, 9 INTERNAL.</summary>
+        /// 6 IO, 7 TIMEOUT, 8 PANIC, 9 INTERNAL, 10 CANCELLED.</summary>
         public int Status { get; private set; }
 
         /// <summary>The stable error code, e.g. "MailboxNotFound"; the module's ErrorId.</summary>
         public string ErrorCode { get; private set; }
 
-        /// <summary>invalidInput, auth, graph, network, tls, io, timeout or internal.</summary>
+        /// <summary>invalidInput, auth, graph, network, tls, io, timeout, cancelled or internal.</summary>
         public string Kind { get; private set; }
 
         /// <summary>The HTTP status from Graph or the token endpoint, 0 if none.</summary>
@@ -428,6 +658,7 @@ namespace GraphMail
                 case 5: return "tls";
                 case 6: return "io";
                 case 7: return "timeout";
+                case 10: return "cancelled";
                 default: return "internal";
             }
         }
@@ -447,6 +678,7 @@ namespace GraphMail
                 case "network": return "ConnectionError";
                 case "tls": return "SecurityError";
                 case "timeout": return "OperationTimeout";
+                case "cancelled": return "OperationStopped";
                 default: return "NotSpecified";
             }
         }
@@ -648,6 +880,29 @@ namespace GraphMail
                 }
             }
             return 0;
+        }
+
+        /// <summary>The whole number at <paramref name="key"/>, or 0 when absent, not a number or out
+        /// of range (byte counts up to 2^53 are exact in a double).</summary>
+        internal static long GetLong(Dictionary<string, object> o, string key)
+        {
+            object v;
+            if (o != null && o.TryGetValue(key, out v) && v is double)
+            {
+                double d = (double)v;
+                if (d >= -9007199254740992.0 && d <= 9007199254740992.0)
+                {
+                    return (long)d;
+                }
+            }
+            return 0;
+        }
+
+        /// <summary>The boolean at <paramref name="key"/>, or false when absent or not a boolean.</summary>
+        internal static bool GetBool(Dictionary<string, object> o, string key)
+        {
+            object v;
+            return o != null && o.TryGetValue(key, out v) && v is bool && (bool)v;
         }
 
         /// <summary>The object at <paramref name="key"/>, or null.</summary>

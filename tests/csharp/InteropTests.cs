@@ -12,7 +12,9 @@
 //   GRAPHMAIL_TEST_CONFIG_NO_SECRET      config JSON for a second app, without clientSecret
 //   GRAPHMAIL_TEST_SECRET_FILE           UTF-8 file holding that app's secret (quotes, backslash,
 //                                        a tab, non-ASCII: it exercises the JSON escaping)
-//   GRAPHMAIL_TEST_DIR                   folder with the attachments report.csv and notes-é.txt
+//   GRAPHMAIL_TEST_DIR                   folder with the attachments report.csv and notes-é.txt,
+//                                        logo.png (small), large.bin (over 3 MB: the upload-session
+//                                        path) and cancel.bin (big enough to cancel mid-upload)
 //   AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST,
 //   GRAPHMAIL_GRAPH_ENDPOINT, GRAPHMAIL_CA_FILE: the emulator, for the environment client.
 // The harness then checks what the emulator stored against the subjects below. The last line is
@@ -33,6 +35,10 @@ internal static class InteropTests
     private const string SecureSubject = "interop: SecureString secret";
     private const string SmtpSubject = "interop: Send-MailMessage SMTP parameters";
     private const string PreviewSubject = "interop: preview only";
+    private const string LargeSubject = "interop: StartSend large attachment";
+    private const string InlineSubject = "interop: StartSend inline image";
+    private const string CancelSubject = "interop: cancelled, never sent";
+    private const string OrphanSubject = "interop: StartSend outlives its client";
 
     private static int passed;
     private static int failed;
@@ -323,6 +329,8 @@ internal static class InteropTests
             True(threw, "ObjectDisposedException");
         });
 
+        RunBackgroundSendTests(from, config, dir);
+
         Test("MiniJson reads escapes, numbers, nesting, and rejects bad JSON", delegate
         {
             Dictionary<string, object> o = MiniJson.TryParseObject(
@@ -335,6 +343,206 @@ internal static class InteropTests
             True(MiniJson.TryParseObject("{\"a\":1,}") == null, "trailing comma");
             True(MiniJson.TryParseObject("[1]") == null, "not an object");
             True(MiniJson.TryParseObject("{\"a\":1} x") == null, "trailing text");
+        });
+    }
+
+    // ---- background sends: StartSend, Progress, Cancel, Wait (Send-GraphMail's path) ----
+
+    private static void RunBackgroundSendTests(string from, string config, string dir)
+    {
+        string large = Path.Combine(dir, "large.bin");
+        string logo = Path.Combine(dir, "logo.png");
+        string cancel = Path.Combine(dir, "cancel.bin");
+
+        using (GraphMailClient client = GraphMailClient.Create(config))
+        {
+            Test("StartSend with a large attachment: progress grows to the total, then Wait gives the result", delegate
+            {
+                string message = Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "subject", Q(LargeSubject),
+                    "body", Q("<p>Logo: <img src=\"cid:logo\"></p>"), "bodyAsHtml", "true",
+                    "attachments", Arr(Q(large)), "inlineAttachments", Obj("logo", Q(logo)));
+                long total = new FileInfo(large).Length + new FileInfo(logo).Length;
+                using (GraphMailSend send = client.StartSend(message))
+                {
+                    GraphMailProgress p;
+                    long last = 0;
+                    int polls = 0;
+                    string early;
+                    while (true)
+                    {
+                        p = send.Progress();
+                        Equal(total, p.BytesTotal, "BytesTotal (" + p + ")");
+                        True(p.BytesSent >= last && p.BytesSent <= total, "BytesSent only grows, up to the total: " + p);
+                        True(!p.CancelRequested, "no cancel requested");
+                        last = p.BytesSent;
+                        if (p.Done)
+                        {
+                            break;
+                        }
+                        if (send.Wait(20, out early))
+                        {
+                            True(early != null, "result JSON with true");
+                        }
+                        else
+                        {
+                            True(early == null, "no result JSON while pending");
+                        }
+                        True(++polls < 6000, "the send finishes within two minutes: " + p);
+                    }
+                    Equal("done", p.Step, "step at the end");
+                    Equal(total, p.BytesSent, "every byte sent");
+
+                    string json;
+                    True(send.Wait(0, out json), "Wait(0) after Done returns true");
+                    Dictionary<string, object> r = MiniJson.TryParseObject(json);
+                    Equal("sent", MiniJson.GetString(r, "status"), "status");
+                    Equal("draft", MiniJson.GetString(r, "path"), "the upload-session path");
+                    Equal(2, MiniJson.GetArray(r, "attachments").Count, "attachments");
+                    string again;
+                    True(send.Wait(1000, out again), "Wait again");
+                    Equal(json, again, "the same result");
+                }
+            });
+
+            Test("StartSend of a small message with an inline image goes through sendMail", delegate
+            {
+                string message = Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "subject", Q(InlineSubject),
+                    "body", Q("<img src=\"cid:logo\">"), "bodyAsHtml", "true", "inlineAttachments", Obj("logo", Q(logo)));
+                using (GraphMailSend send = client.StartSend(message))
+                {
+                    string json;
+                    True(send.Wait(60000, out json), "finished within a minute");
+                    Dictionary<string, object> r = MiniJson.TryParseObject(json);
+                    Equal("sendMail", MiniJson.GetString(r, "path"), "path");
+                    GraphMailProgress p = send.Progress();
+                    True(p.Done, "Done");
+                    Equal(new FileInfo(logo).Length, p.BytesTotal, "BytesTotal");
+                }
+            });
+
+            Test("Cancel stops a send mid-upload: Wait throws Cancelled, OperationStopped, not terminating", delegate
+            {
+                string message = Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "subject", Q(CancelSubject),
+                    "attachments", Arr(Q(cancel)));
+                using (GraphMailSend send = client.StartSend(message))
+                {
+                    string json;
+                    True(!send.Wait(0, out json) && json == null, "pending right after the start");
+                    // Cancel once a chunk is acknowledged, so the draft and the upload session exist.
+                    DateTime deadline = DateTime.UtcNow.AddMinutes(2);
+                    GraphMailProgress p = send.Progress();
+                    while (p.BytesSent == 0)
+                    {
+                        True(!p.Done, "the send ended before any chunk was acknowledged: " + p);
+                        True(DateTime.UtcNow < deadline, "no chunk acknowledged within two minutes: " + p);
+                        System.Threading.Thread.Sleep(1);
+                        p = send.Progress();
+                    }
+                    True(p.BytesSent < p.BytesTotal, "cancelled before the end: " + p);
+                    send.Cancel();
+                    True(send.Progress().CancelRequested, "CancelRequested");
+                    GraphMailException e = Throws(delegate { send.Wait(60000, out json); });
+                    Error(e, 10, "Cancelled", "cancelled", "OperationStopped", false);
+                    True(json == null, "no result JSON");
+                    True(send.Progress().Done, "Done after the cancel");
+                    e = Throws(delegate { send.Wait(0, out json); });
+                    Equal("Cancelled", e.ErrorCode, "the same outcome again");
+                    send.Cancel(); // after the end: nothing happens
+                }
+            });
+
+            Test("StartSend refuses bad input like SendMail, before anything starts", delegate
+            {
+                GraphMailException e = Throws(delegate { client.StartSend(Obj("to", Q("ops@fabrikam.test"))).Dispose(); });
+                Error(e, 1, "MissingFrom", "invalidInput", "InvalidArgument", true);
+                e = Throws(delegate { client.StartSend(Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "attachments", Arr(Q(Path.Combine(dir, "missing.bin"))))).Dispose(); });
+                Error(e, 6, "AttachmentNotFound", "io", "ObjectNotFound", true);
+                e = Throws(delegate { client.StartSend(Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "inlineAttachments", Obj("logo", Q(Path.Combine(dir, "missing.png"))))).Dispose(); });
+                Equal("AttachmentNotFound", e.ErrorCode, "a missing inline image");
+                e = Throws(delegate { client.StartSend("{\"from\":").Dispose(); });
+                Error(e, 1, "InvalidJson", "invalidInput", "InvalidArgument", false);
+                e = Throws(delegate { client.StartSend(null).Dispose(); });
+                Equal(1, e.Status, "null message");
+                bool threw = false;
+                try
+                {
+                    client.StartSend(Obj("from", Q(from), "to", Q("ops@fabrikam.test")) + "\0").Dispose();
+                }
+                catch (ArgumentException)
+                {
+                    threw = true;
+                }
+                True(threw, "a NUL is refused with ArgumentException");
+            });
+
+            Test("a failed background send throws from Wait with the library's error", delegate
+            {
+                using (GraphMailSend send = client.StartSend(Obj("from", Q("nobody@contoso.test"), "to", Q("ops@fabrikam.test"))))
+                {
+                    string json = "unchanged";
+                    GraphMailException e = Throws(delegate { send.Wait(60000, out json); });
+                    Error(e, 3, "MailboxNotFound", "graph", "ObjectNotFound", false);
+                    True(json == null, "no result JSON");
+                }
+            });
+        }
+
+        Test("a disposed send throws ObjectDisposedException; Dispose twice is safe; Wait checks its timeout", delegate
+        {
+            GraphMailSend send;
+            using (GraphMailClient client = GraphMailClient.Create(config))
+            {
+                send = client.StartSend(Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "subject", Q(OrphanSubject)));
+            }
+            string json;
+            bool threw = false;
+            try
+            {
+                send.Wait(-2, out json);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                threw = true;
+            }
+            True(threw, "ArgumentOutOfRangeException for -2");
+            // -1: until the end. Disposing the client did not stop the send: it holds its own reference.
+            True(send.Wait(-1, out json), "sent after the client was disposed");
+            Equal("sent", MiniJson.GetString(MiniJson.TryParseObject(json), "status"), "status");
+            True(send.Progress().Done, "Done");
+            send.Dispose();
+            send.Dispose();
+            int disposed = 0;
+            Action[] calls =
+            {
+                delegate { send.Progress(); },
+                delegate { send.Cancel(); },
+                delegate { send.Wait(0, out json); },
+            };
+            foreach (Action call in calls)
+            {
+                try
+                {
+                    call();
+                }
+                catch (ObjectDisposedException)
+                {
+                    disposed++;
+                }
+            }
+            Equal(3, disposed, "ObjectDisposedException from Progress, Cancel and Wait");
+
+            GraphMailClient closed = GraphMailClient.Create(config);
+            closed.Dispose();
+            threw = false;
+            try
+            {
+                closed.StartSend(Obj("from", Q(from), "to", Q("ops@fabrikam.test")));
+            }
+            catch (ObjectDisposedException)
+            {
+                threw = true;
+            }
+            True(threw, "StartSend on a disposed client");
         });
     }
 

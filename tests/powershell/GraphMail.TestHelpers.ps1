@@ -133,3 +133,72 @@ function Get-GraphMailStoredMessage {
         [System.IO.File]::ReadAllText($file) | ConvertFrom-Json
     }
 }
+
+function Get-GraphMailStoredAttachmentHash {
+    # The SHA-256 (lower-case hex) of every attachment file of the newest stored message. The
+    # emulator keeps the bytes in <data folder>/attachments/<message id>/; the message id is the
+    # part of the stored JSON file name after its sequence number (000007-<id>.json).
+    param([Parameter(Mandatory = $true)] $Emulator)
+    $files = [System.IO.Directory]::GetFiles($Emulator.Messages, '*.json')
+    [System.Array]::Sort($files, [System.StringComparer]::Ordinal)
+    $stem = [System.IO.Path]::GetFileNameWithoutExtension($files[-1])
+    $id = $stem.Substring($stem.IndexOf('-') + 1)
+    $folder = [System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($Emulator.Messages), 'attachments', $id)
+    foreach ($file in [System.IO.Directory]::GetFiles($folder)) {
+        (Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash.ToLowerInvariant()
+    }
+}
+
+function Get-GraphMailEmulatorStats {
+    # The emulator's counters (GET /_emulator/stats): openDrafts, openUploadSessions, draftsDeleted...
+    # PowerShell 7 only: Windows PowerShell 5.1's Invoke-RestMethod cannot trust the emulator's
+    # certificate for one request.
+    param([Parameter(Mandatory = $true)] $Emulator)
+    $uri = $Emulator.Environment['GRAPHMAIL_GRAPH_ENDPOINT'].TrimEnd('/') + '/_emulator/stats'
+    Invoke-RestMethod -Uri $uri -SkipCertificateCheck
+}
+
+function Start-GraphMailBackgroundSend {
+    # Runs `Send-GraphMail @Mail` in a new runspace of this process (importing the module there
+    # too), so that a test can read its progress records ($Shell.Streams.Progress) and stop it as
+    # Ctrl+C does ($Shell.Stop(): a PipelineStoppedException inside Send-GraphMail). The caller
+    # disposes $Shell.
+    param([Parameter(Mandatory = $true)] [hashtable] $Mail)
+    $shell = [powershell]::Create()
+    [void]$shell.AddScript('param($Manifest, $Mail) Import-Module -Name $Manifest -ErrorAction Stop; Send-GraphMail @Mail')
+    [void]$shell.AddArgument((Get-GraphMailTestModule))
+    [void]$shell.AddArgument($Mail)
+    [pscustomobject]@{
+        Shell  = $shell
+        Handle = $shell.BeginInvoke()
+    }
+}
+
+function New-GraphMailTestFile {
+    # A file of $Length bytes: pseudo-random ones (seeded, so the hash is stable), or with -Sparse
+    # zeros written as a sparse file in no time.
+    param(
+        [Parameter(Mandatory = $true)] [string] $Path,
+        [Parameter(Mandatory = $true)] [long] $Length,
+        [switch] $Sparse
+    )
+    $stream = [System.IO.File]::Create($Path)
+    try {
+        if ($Sparse) {
+            $stream.SetLength($Length)
+            return
+        }
+        $random = [System.Random]::new(4711)
+        $buffer = [byte[]]::new(65536)
+        $left = $Length
+        while ($left -gt 0) {
+            $count = [int][System.Math]::Min($left, $buffer.Length)
+            $random.NextBytes($buffer)
+            $stream.Write($buffer, 0, $count)
+            $left -= $count
+        }
+    }
+    finally {
+        $stream.Dispose()
+    }
+}

@@ -76,8 +76,17 @@ Describe 'Send-GraphMail parameters' -Tag 'UnitTests' {
     It 'has only the Send-MailMessage parameters and the Graph extras' -ForEach @{ SendMailMessageNames = @($sendMailMessage | ForEach-Object { $_.Name }) } {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         $names = @($Command.Parameters.Keys | Where-Object { $common -notcontains $_ } | Sort-Object)
-        $expected = @($SendMailMessageNames + @('TenantId', 'Headers', 'SaveToSentItems', 'PassThru') | Sort-Object)
+        $expected = @($SendMailMessageNames + @('TenantId', 'Headers', 'InlineAttachments', 'SaveToSentItems', 'PassThru') | Sort-Object)
         $names | Should -Be $expected
+    }
+
+    It '-InlineAttachments is a named hashtable that binds by property name' {
+        $parameter = $Command.Parameters['InlineAttachments']
+        $parameter.ParameterType | Should -Be ([hashtable])
+        $attribute = $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+        $attribute.Position | Should -Be ([int]::MinValue)
+        $attribute.Mandatory | Should -BeFalse
+        $attribute.ValueFromPipelineByPropertyName | Should -BeTrue
     }
 
     It 'supports -WhatIf and -Confirm' {
@@ -174,6 +183,95 @@ Describe 'Send-GraphMail through the emulator' -Tag 'IntegrationTests' {
             [System.Environment]::CurrentDirectory = $processDirectory
         }
         $result.attachments[0].name | Should -Be 'note.txt'
+    }
+
+    It 'sends -InlineAttachments as inline images with their content ids, paths resolved against the PowerShell location' {
+        $folder = Join-Path $TestDrive 'inline'
+        New-Item -ItemType Directory -Path $folder | Out-Null
+        New-GraphMailTestFile -Path (Join-Path $folder 'logo.png') -Length 2000
+        $processDirectory = [System.Environment]::CurrentDirectory
+        Push-Location -LiteralPath $folder
+        try {
+            [System.Environment]::CurrentDirectory = [System.IO.Path]::GetTempPath()
+            $result = Send-GraphMail -From $from -To $to -Subject 'Inline' -BodyAsHtml -Body '<p><img src="cid:logo"></p>' -InlineAttachments @{ logo = 'logo.png' } -PassThru
+        }
+        finally {
+            Pop-Location
+            [System.Environment]::CurrentDirectory = $processDirectory
+        }
+        $result.path | Should -Be 'sendMail'
+        $stored = @(Get-GraphMailStoredMessage -Emulator $emulator)[-1]
+        $stored.message.subject | Should -Be 'Inline'
+        $attachment = @($stored.message.attachments)[0]
+        $attachment.name | Should -Be 'logo.png'
+        $attachment.isInline | Should -BeTrue
+        $attachment.contentId | Should -Be 'logo'
+    }
+
+    It 'sends a large attachment through an upload session, byte-identical, with an inline image' {
+        $large = Join-Path $TestDrive 'large.bin'
+        New-GraphMailTestFile -Path $large -Length (5 * 1024 * 1024 + 12345)
+        $logo = Join-Path $TestDrive 'large-logo.png'
+        New-GraphMailTestFile -Path $logo -Length 1000
+        $expected = (Get-FileHash -LiteralPath $large -Algorithm SHA256).Hash.ToLowerInvariant()
+        $result = Send-GraphMail -From $from -To $to -Subject 'Large' -BodyAsHtml -Body '<img src="cid:logo">' -Attachments $large -InlineAttachments @{ logo = $logo } -PassThru
+        $result.status | Should -Be 'sent'
+        $result.path | Should -Be 'draft'
+        @($result.attachments).Count | Should -Be 2
+        @(Get-GraphMailStoredMessage -Emulator $emulator)[-1].message.subject | Should -Be 'Large'
+        @(Get-GraphMailStoredAttachmentHash -Emulator $emulator) | Should -Contain $expected
+    }
+
+    It 'completes its progress bar after a send' {
+        $send = Start-GraphMailBackgroundSend -Mail @{ From = $from; To = $to; Subject = 'Progress completed' }
+        try {
+            [void]$send.Shell.EndInvoke($send.Handle)
+            $send.Shell.HadErrors | Should -BeFalse
+            $records = @($send.Shell.Streams.Progress.ReadAll())
+            $records.Count | Should -BeGreaterThan 0
+            $records[-1].Activity | Should -Be 'Send-GraphMail'
+            $records[-1].RecordType | Should -Be 'Completed'
+        }
+        finally {
+            $send.Shell.Dispose()
+        }
+    }
+
+    It 'shows Write-Progress while uploading, and a stop (Ctrl+C) cancels: the draft is deleted, nothing is sent' {
+        $big = Join-Path $TestDrive 'stopped.bin'
+        New-GraphMailTestFile -Path $big -Length (100 * 1024 * 1024) -Sparse
+        $before = @(Get-GraphMailStoredMessage -Emulator $emulator).Count
+        $send = Start-GraphMailBackgroundSend -Mail @{ From = $from; To = $to; Subject = 'Stopped'; Attachments = $big }
+        try {
+            $records = [System.Collections.Generic.List[System.Management.Automation.ProgressRecord]]::new()
+            $deadline = [System.DateTime]::UtcNow.AddMinutes(2)
+            while (-not ($records | Where-Object { $_.PercentComplete -gt 0 })) {
+                if ($send.Handle.IsCompleted) {
+                    throw "Send-GraphMail ended before it reported upload progress: $($send.Shell.Streams.Error | Out-String)"
+                }
+                [System.DateTime]::UtcNow | Should -BeLessThan $deadline -Because 'an upload reports its progress'
+                Start-Sleep -Milliseconds 20
+                $records.AddRange($send.Shell.Streams.Progress.ReadAll())
+            }
+            # What Ctrl+C does. Stop() returns once Send-GraphMail's finally has cancelled the send
+            # and the library has deleted the upload session and the draft.
+            $send.Shell.Stop()
+            $send.Shell.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally {
+            $send.Shell.Dispose()
+        }
+        $uploading = @($records | Where-Object { $_.PercentComplete -gt 0 })[0]
+        $uploading.Activity | Should -Be 'Send-GraphMail'
+        $uploading.PercentComplete | Should -BeLessThan 100
+        $uploading.StatusDescription | Should -BeLike 'uploading*MB'
+        @(Get-GraphMailStoredMessage -Emulator $emulator).Count | Should -Be $before
+        if ($PSVersionTable.PSEdition -eq 'Core') {
+            $stats = Get-GraphMailEmulatorStats -Emulator $emulator
+            $stats.openDrafts | Should -Be 0
+            $stats.openUploadSessions | Should -Be 0
+            $stats.draftsDeleted | Should -BeGreaterThan 0
+        }
     }
 
     It 'sends custom headers and keeps no Sent Items copy with -SaveToSentItems:$false' {

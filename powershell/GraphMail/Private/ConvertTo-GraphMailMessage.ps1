@@ -15,6 +15,9 @@ function ConvertTo-GraphMailMessage {
     .PARAMETER Attachment
     The full paths of the attachments.
 
+    .PARAMETER InlineAttachment
+    The inline images: content id to full path.
+
     .PARAMETER DefaultSmtpServer
     $PSEmailServer, used as smtpServer when -SmtpServer was not given.
     #>
@@ -27,6 +30,9 @@ function ConvertTo-GraphMailMessage {
         [AllowNull()]
         [AllowEmptyCollection()]
         [string[]] $Attachment,
+
+        [AllowNull()]
+        [System.Collections.IDictionary] $InlineAttachment,
 
         [AllowNull()]
         [AllowEmptyString()]
@@ -69,6 +75,9 @@ function ConvertTo-GraphMailMessage {
     }
     if ($null -ne $Attachment -and $Attachment.Count -gt 0) {
         $message['attachments'] = $Attachment
+    }
+    if ($null -ne $InlineAttachment -and $InlineAttachment.Count -gt 0) {
+        $message['inlineAttachments'] = $InlineAttachment
     }
 
     if ($Parameter.Contains('SmtpServer')) {

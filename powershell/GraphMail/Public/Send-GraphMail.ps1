@@ -26,6 +26,11 @@ function Send-GraphMail {
     ...) are collected and ONE message is sent, after the last file. Relative attachment paths are
     resolved against the current PowerShell location.
 
+    Attachments of 3 MB or more (up to 150 MB each) are uploaded through a draft and upload
+    sessions, streamed from disk. While a send runs, Write-Progress shows the step and, with
+    attachments, the share of bytes uploaded. Ctrl+C cancels the send cleanly: the upload session
+    and the draft are deleted before the command returns, and nothing is sent.
+
     -SmtpServer, -Port, -UseSsl, -Encoding and $PSEmailServer are accepted so existing scripts and
     splats keep working; they do not affect Graph, and -Verbose says so. The subject and body are
     always sent as UTF-8.
@@ -58,8 +63,10 @@ function Send-GraphMail {
     .PARAMETER Attachments
     Paths of files to attach. Accepts files from the pipeline (their PSPath binds to this
     parameter through the PsPath alias). Relative paths resolve against the current PowerShell
-    location; wildcards are not expanded. Each file must be under 3 MB and the whole request under
-    Graph's 4 MB limit.
+    location; wildcards are not expanded. Each file may be up to 150 MB; files of 3 MB or more, or
+    a message over Graph's 4 MB request limit, go through a draft and upload sessions (this needs
+    the Mail.ReadWrite application permission besides Mail.Send, and Graph then always keeps a copy
+    in Sent Items).
 
     .PARAMETER Bcc
     Blind carbon copy recipients, in the same forms as -To.
@@ -106,6 +113,11 @@ function Send-GraphMail {
     .PARAMETER Headers
     Custom internet message headers, as a hashtable of name to value. Names must start with x-
     (at most 5 headers).
+
+    .PARAMETER InlineAttachments
+    Inline images for an HTML body, as a hashtable of content id to file path: @{ logo = '.\logo.png' }
+    is referenced from the body as <img src="cid:logo">. Relative paths resolve against the current
+    PowerShell location, as for -Attachments; the same size limits apply.
 
     .PARAMETER SaveToSentItems
     Whether Graph keeps a copy in the sender's Sent Items. Defaults to $true; use
@@ -164,6 +176,18 @@ function Send-GraphMail {
     and sends nothing.
 
     .EXAMPLE
+    Send-GraphMail -From 'reports@contoso.com' -To 'ops@contoso.com' -Subject 'Status' -BodyAsHtml -Body '<p><img src="cid:logo"></p><p>All systems normal.</p>' -InlineAttachments @{ logo = '.\logo.png' }
+
+    Sends an HTML message that shows logo.png inside the body: the image is attached inline with
+    the content id "logo", which the body refers to as cid:logo.
+
+    .EXAMPLE
+    Send-GraphMail -From 'backup@contoso.com' -To 'ops@contoso.com' -Subject 'Database dump' -Attachments D:\Backup\db.bak
+
+    Sends a large attachment (up to 150 MB) through an upload session, with a progress bar. Press
+    Ctrl+C to cancel: the draft is deleted and nothing is sent.
+
+    .EXAMPLE
     $result = Send-GraphMail -From 'alerts@contoso.com' -To 'ops@contoso.com' -Subject 'Done' -PassThru
     $result.requestId
 
@@ -178,9 +202,10 @@ function Send-GraphMail {
     None, or a GraphMail.SendResult object with -PassThru.
 
     .NOTES
-    Attachments of 3 MB or more are refused with AttachmentTooLarge until Graph's upload-session
-    path is supported. GraphMail always checks the message (addresses, headers, attachments,
-    sizes) before any request.
+    GraphMail always checks the message (addresses, headers, attachments, sizes) before any
+    request. A file over 150 MB is refused with AttachmentTooLarge, and attachments over 150 MB in
+    total with MessageTooLarge. If a send through a draft fails, the draft is deleted and the error
+    names the step that failed.
 
     .LINK
     Connect-GraphMail
@@ -288,6 +313,10 @@ function Send-GraphMail {
         $Headers,
 
         [Parameter(ValueFromPipelineByPropertyName = $true)]
+        [hashtable]
+        $InlineAttachments,
+
+        [Parameter(ValueFromPipelineByPropertyName = $true)]
         [bool]
         $SaveToSentItems = $true,
 
@@ -331,10 +360,23 @@ function Send-GraphMail {
     }
 
     end {
-        $message = ConvertTo-GraphMailMessage -Parameter $fields -Attachment $attachmentPaths.ToArray() -DefaultSmtpServer $defaultSmtpServer
+        $inlinePaths = [ordered]@{}
+        if ($null -ne $fields['InlineAttachments']) {
+            foreach ($entry in $fields['InlineAttachments'].GetEnumerator()) {
+                try {
+                    # Against the caller's current PowerShell location, as for -Attachments.
+                    $inlinePaths[[string]$entry.Key] = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath([string]$entry.Value)
+                }
+                catch {
+                    $PSCmdlet.ThrowTerminatingError($_)
+                }
+            }
+        }
+        $message = ConvertTo-GraphMailMessage -Parameter $fields -Attachment $attachmentPaths.ToArray() -InlineAttachment $inlinePaths -DefaultSmtpServer $defaultSmtpServer
         $messageJson = ConvertTo-GraphMailJson -InputObject $message
 
         $lease = $null
+        $send = $null
         try {
             $lease = Get-GraphMailClient -Credential $fields['Credential'] -TenantId ([string]$fields['TenantId'])
         }
@@ -355,7 +397,21 @@ function Send-GraphMail {
                 return
             }
 
-            $result = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ($lease.Client.SendMail($messageJson))
+            # The library sends in the background; this thread polls it, so Write-Progress runs here
+            # and Ctrl+C (a PipelineStoppedException) is seen within 250 ms.
+            $send = $lease.Client.StartSend($messageJson)
+            $resultJson = $null
+            while (-not $send.Wait(250, [ref]$resultJson)) {
+                $progress = $send.Progress()
+                $status = $progress.Step
+                $percent = -1
+                if ($progress.BytesTotal -gt 0) {
+                    $status = '{0}: {1:N1} of {2:N1} MB' -f $progress.Step, ($progress.BytesSent / 1048576), ($progress.BytesTotal / 1048576)
+                    $percent = [System.Math]::Min(100, [int][System.Math]::Floor(100 * [double]$progress.BytesSent / $progress.BytesTotal))
+                }
+                Microsoft.PowerShell.Utility\Write-Progress -Activity 'Send-GraphMail' -Status $status -PercentComplete $percent
+            }
+            $result = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $resultJson
             Write-GraphMailWarning -Cmdlet $PSCmdlet -Warning $result.warnings
             if ($PassThru) {
                 $result.PSObject.TypeNames.Insert(0, 'GraphMail.SendResult')
@@ -376,8 +432,29 @@ function Send-GraphMail {
             }
         }
         finally {
+            if ($null -ne $send) {
+                try {
+                    if (-not $send.Progress().Done) {
+                        # Stopped before the end (Ctrl+C): cancel, and let the library delete the
+                        # upload session and the draft, which it cannot do once the process exits.
+                        $send.Cancel()
+                        $cancelled = $null
+                        [void]$send.Wait(30000, [ref]$cancelled)
+                    }
+                }
+                catch {
+                    # Wait reports the cancel as a Cancelled error: expected, the command is stopping.
+                    [void]$_
+                }
+                finally {
+                    $send.Dispose()
+                }
+            }
             if ($null -ne $lease -and $lease.Owned) {
                 $lease.Client.Dispose()
+            }
+            if ($null -ne $send) {
+                Microsoft.PowerShell.Utility\Write-Progress -Activity 'Send-GraphMail' -Completed
             }
         }
     }
