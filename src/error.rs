@@ -124,6 +124,8 @@ error_codes! {
     ExpiredClientSecret => Auth,
     /// The application (client) id is not registered in the tenant (AADSTS700016).
     ApplicationNotFound => Auth,
+    /// The client assertion (certificate or federated token) was rejected (AADSTS700027 and kin).
+    ClientAssertionRejected => Auth,
     /// The tenant does not exist in this cloud (AADSTS90002).
     TenantNotFound => Auth,
     /// The token scope was rejected (AADSTS70011).

@@ -8,10 +8,15 @@ use std::thread::JoinHandle;
 use tokio::sync::watch;
 
 use crate::attachments::AttachmentFiles;
+use crate::certificates::CertificateRegistry;
 use crate::config::EmulatorConfig;
+use crate::device_codes::{DeviceCodeBehaviour, DeviceCodeStore};
 use crate::drafts::DraftStore;
 use crate::error::EmulatorError;
 use crate::faults::Faults;
+use crate::federation::FederationIssuer;
+use crate::managed_identity_routes::ArcKeys;
+use crate::refresh_tokens::RefreshTokenStore;
 use crate::server::{self, State};
 use crate::stats::Stats;
 use crate::store::{MessageStore, StoredMessage};
@@ -54,6 +59,8 @@ impl Emulator {
         if config.apps.is_empty() {
             return Err(EmulatorError::Config("no app is registered".into()));
         }
+        check_identities(&config)?;
+        let certificates = CertificateRegistry::load(&config.apps)?;
         let data_dir = std::path::absolute(&config.data_dir).map_err(|e| {
             EmulatorError::io(format!("resolving {}", config.data_dir.display()), e)
         })?;
@@ -68,6 +75,11 @@ impl Emulator {
         let files = AttachmentFiles::open(&data_dir)?;
         let uploads = UploadStore::open(&data_dir)?;
         let faults = Faults::new(&config.upload_faults);
+        let arc_keys = ArcKeys::open(&data_dir, !config.managed_identities.is_empty())?;
+        let identity_header = config
+            .identity_header
+            .clone()
+            .unwrap_or_else(crate::random::access_token);
 
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = std::net::TcpListener::bind(addr)
@@ -80,8 +92,10 @@ impl Emulator {
             .map_err(|e| EmulatorError::io("reading the listening address", e))?
             .port();
 
+        let base_url = base_url(config.bind, port);
+        let federation = FederationIssuer::new(&base_url)?;
         let state = Arc::new(State {
-            base_url: base_url(config.bind, port),
+            base_url,
             config: EmulatorConfig {
                 data_dir: data_dir.clone(),
                 ..config
@@ -94,6 +108,12 @@ impl Emulator {
             uploads,
             files,
             faults,
+            certificates,
+            federation,
+            device_codes: DeviceCodeStore::default(),
+            refresh_tokens: RefreshTokenStore::default(),
+            identity_header,
+            arc_keys,
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         // The runtime is created, used and dropped on the emulator thread only (dropping a
@@ -230,6 +250,95 @@ impl Emulator {
         ]
     }
 
+    /// The token endpoint of the first tenant (`{base_url}/{tenant}/oauth2/v2.0/token`): the
+    /// `aud` of client assertions.
+    pub fn token_endpoint(&self) -> String {
+        crate::jwt::token_url(&self.state.base_url, self.tenant_id())
+    }
+
+    /// The `iss` of the federation issuer's tokens: `{base_url}/federation`.
+    pub fn federation_issuer(&self) -> String {
+        self.state.federation.issuer().to_string()
+    }
+
+    /// A workload identity token for `subject` from the emulator's federation issuer (RS256,
+    /// audience `api://AzureADTokenExchange`, valid for an hour), like a Kubernetes projected
+    /// service account token. Presented as `client_assertion` by an app registered with
+    /// [`EmulatorConfig::with_federated_credential`] for `subject`, it gets the app a token.
+    pub fn issue_federated_token(&self, subject: &str) -> String {
+        self.state.federation.issue(subject)
+    }
+
+    /// Sign arbitrary claims with the federation issuer's key (RS256), to build wrong
+    /// federated tokens in tests (expired, other audience, other issuer).
+    pub fn sign_federated_token(&self, claims: &serde_json::Value) -> String {
+        self.state.federation.sign(claims)
+    }
+
+    /// Approve the pending device code `user_code` (case-insensitive; dashes and spaces
+    /// ignored) as user `upn`; the client's next poll gets the tokens. Returns `false` if no
+    /// such pending, unexpired code exists or `upn` is not a registered user.
+    pub fn approve_device_code(&self, user_code: &str, upn: &str) -> bool {
+        match self.state.config.user(upn) {
+            Some(user) => self.state.device_codes.approve(user_code, user),
+            None => false,
+        }
+    }
+
+    /// Decline the pending device code `user_code`: the next poll gets
+    /// `authorization_declined`. Returns `false` if no such pending code exists.
+    pub fn decline_device_code(&self, user_code: &str) -> bool {
+        self.state.device_codes.decline(user_code)
+    }
+
+    /// The user codes of pending, unexpired device codes, oldest first.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        self.state.device_codes.pending_user_codes()
+    }
+
+    /// Revoke every refresh token of user `upn` (as a password reset does): redeeming one
+    /// then fails with `invalid_grant` AADSTS50173. Returns how many were revoked.
+    pub fn revoke_refresh_tokens(&self, upn: &str) -> usize {
+        self.state.refresh_tokens.revoke_user(upn)
+    }
+
+    /// The IMDS token endpoint (`{base_url}/metadata/identity/oauth2/token`). Managed identity
+    /// clients take the IMDS base from `AZURE_POD_IDENTITY_AUTHORITY_HOST`: set it to
+    /// [`base_url`](Self::base_url).
+    pub fn imds_endpoint(&self) -> String {
+        format!("{}/metadata/identity/oauth2/token", self.state.base_url)
+    }
+
+    /// The App Service managed identity endpoint (`{base_url}/msi/token`): `IDENTITY_ENDPOINT`.
+    pub fn app_service_endpoint(&self) -> String {
+        format!("{}/msi/token", self.state.base_url)
+    }
+
+    /// The App Service `X-IDENTITY-HEADER` secret: `IDENTITY_HEADER`.
+    pub fn app_service_header(&self) -> &str {
+        &self.state.identity_header
+    }
+
+    /// The Azure Arc token endpoint (`{base_url}/arc/metadata/identity/oauth2/token`):
+    /// `IDENTITY_ENDPOINT` on an Arc server.
+    pub fn arc_endpoint(&self) -> String {
+        format!("{}/arc/metadata/identity/oauth2/token", self.state.base_url)
+    }
+
+    /// The Azure Arc agent base (`{base_url}/arc`): `IMDS_ENDPOINT` on an Arc server (clients
+    /// detect Arc by `IDENTITY_ENDPOINT` and `IMDS_ENDPOINT` both being set).
+    pub fn arc_imds_endpoint(&self) -> String {
+        format!("{}/arc", self.state.base_url)
+    }
+
+    /// The folder of Azure Arc challenge key files (`data_dir/arc-tokens`). A real Arc agent
+    /// uses `/var/opt/azcmagent/tokens` (Linux) or
+    /// `%ProgramData%\AzureConnectedMachineAgent\Tokens` (Windows), and clients check the
+    /// file is there: tests must allow this folder instead.
+    pub fn arc_key_dir(&self) -> &Path {
+        self.state.arc_keys.dir()
+    }
+
     /// A snapshot of the request counters (and of the open draft and upload session gauges).
     pub fn stats(&self) -> Stats {
         self.state.stats()
@@ -267,6 +376,56 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Users must have mailboxes, automatic device code approval must name a user, managed
+/// identities need distinct IDs, at most one system-assigned one and known tenants.
+fn check_identities(config: &EmulatorConfig) -> Result<(), EmulatorError> {
+    for user in &config.users {
+        if config.mailbox(user).is_none() {
+            return Err(EmulatorError::Config(format!(
+                "user {user} has no mailbox (add it with with_mailbox)"
+            )));
+        }
+    }
+    if let DeviceCodeBehaviour::ApproveAfterPolls { user, .. } = &config.device_code_behaviour {
+        if config.user(user).is_none() {
+            return Err(EmulatorError::Config(format!(
+                "device codes are to be approved for {user}, who is not a registered user \
+                 (add the user with with_user)"
+            )));
+        }
+    }
+    let identities = &config.managed_identities;
+    if identities.iter().filter(|i| !i.user_assigned).count() > 1 {
+        return Err(EmulatorError::Config(
+            "more than one system-assigned managed identity".into(),
+        ));
+    }
+    for (index, identity) in identities.iter().enumerate() {
+        if let Some(tenant) = &identity.tenant_id {
+            if !config.has_tenant(tenant) {
+                return Err(EmulatorError::Config(format!(
+                    "managed identity {} uses tenant {tenant}, which is not registered",
+                    identity.client_id
+                )));
+            }
+        }
+        let clash = identities[..index].iter().any(|other| {
+            other.client_id.eq_ignore_ascii_case(&identity.client_id)
+                || other.object_id.eq_ignore_ascii_case(&identity.object_id)
+                || other
+                    .resource_id
+                    .eq_ignore_ascii_case(&identity.resource_id)
+        });
+        if clash {
+            return Err(EmulatorError::Config(format!(
+                "managed identity {} shares an ID with another managed identity",
+                identity.client_id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The URL clients use: the loopback address for an unspecified bind address.

@@ -1,6 +1,7 @@
 //! The emulated Microsoft Graph routes under `/v1.0`: `sendMail` (JSON and MIME mode), the
-//! Sent Items listing and the routing of the draft routes, with Graph's error envelope and
-//! the checks every route shares (bearer token, application permissions, bodies).
+//! Sent Items listing and the routing of the draft routes, for `/users/{id}` and (with a
+//! delegated token) `/me`, with Graph's error envelope and the checks every route shares
+//! (bearer token, application permissions or delegated scopes, bodies).
 
 use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
@@ -98,25 +99,20 @@ pub(crate) fn method_not_allowed(ctx: &Ctx, method: &Method, allow: &'static str
 pub(crate) async fn route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[String]) -> Reply {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     match rest.as_slice() {
-        [users, user, action] if is(users, "users") && is(action, "sendMail") => {
-            if req.method != Method::POST {
-                return method_not_allowed(ctx, &req.method, "POST");
-            }
-            send_mail(state, req, ctx, user).await
+        [users, user, tail @ ..] if is(users, "users") && !tail.is_empty() => {
+            user_route(state, req, ctx, user, tail).await
         }
-        [users, user, messages, tail @ ..] if is(users, "users") && is(messages, "messages") => {
-            message_route(state, req, ctx, user, tail).await
-        }
-        [users, user, folders, folder, messages]
-            if is(users, "users") && is(folders, "mailFolders") && is(messages, "messages") =>
-        {
-            if req.method != Method::GET {
-                return method_not_allowed(ctx, &req.method, "GET");
-            }
-            list_folder(state, req, ctx, user, folder)
-        }
-        [me, ..] if is(me, "me") => match bearer(state, req, ctx) {
+        [me, tail @ ..] if is(me, "me") => match bearer(state, req, ctx) {
             Err(reply) => reply,
+            Ok(IssuedToken {
+                user: Some(upn), ..
+            }) => {
+                if tail.is_empty() {
+                    me_profile(state, req, ctx, &upn)
+                } else {
+                    user_route(state, req, ctx, &upn, tail).await
+                }
+            }
             Ok(_) => graph_error(
                 ctx,
                 StatusCode::BAD_REQUEST,
@@ -126,6 +122,53 @@ pub(crate) async fn route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[St
         },
         _ => not_found(ctx, rest.last().copied().unwrap_or("v1.0")),
     }
+}
+
+/// Routes under `/v1.0/users/{id}` (and `/v1.0/me`, as the signed-in user); `tail` are the
+/// segments after the user.
+async fn user_route(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    user: &str,
+    tail: &[&str],
+) -> Reply {
+    match tail {
+        [action] if is(action, "sendMail") => {
+            if req.method != Method::POST {
+                return method_not_allowed(ctx, &req.method, "POST");
+            }
+            send_mail(state, req, ctx, user).await
+        }
+        [messages, rest @ ..] if is(messages, "messages") => {
+            message_route(state, req, ctx, user, rest).await
+        }
+        [folders, folder, messages] if is(folders, "mailFolders") && is(messages, "messages") => {
+            if req.method != Method::GET {
+                return method_not_allowed(ctx, &req.method, "GET");
+            }
+            list_folder(state, req, ctx, user, folder)
+        }
+        _ => not_found(ctx, tail.last().copied().unwrap_or("v1.0")),
+    }
+}
+
+/// `GET /v1.0/me`: the signed-in user's profile.
+fn me_profile(state: &State, req: &ApiRequest, ctx: &Ctx, upn: &str) -> Reply {
+    if req.method != Method::GET {
+        return method_not_allowed(ctx, &req.method, "GET");
+    }
+    let local = upn.split('@').next().unwrap_or(upn);
+    Reply::json(
+        StatusCode::OK,
+        &json!({
+            "@odata.context": format!("{}/v1.0/$metadata#users/$entity", ctx.origin),
+            "id": crate::random::stable_uuid(&upn.to_ascii_lowercase()),
+            "userPrincipalName": upn,
+            "mail": state.config.mailbox(upn).unwrap_or(upn),
+            "displayName": local,
+        }),
+    )
 }
 
 /// Routes under `/v1.0/users/{id}/messages`; `tail` are the segments after `messages`.
@@ -174,8 +217,10 @@ async fn message_route(
     }
 }
 
-/// Check the bearer token, then that its app has one of `permissions` (else `403
-/// ErrorAccessDenied`, as Graph answers when a role is missing).
+/// Check the bearer token, then that it grants one of `permissions` (an application
+/// permission of an app-only token, a delegated scope of a user's token) and, for a user's
+/// token, that the request is about the user's own mailbox; else `403 ErrorAccessDenied`, as
+/// Graph answers.
 pub(crate) fn authorize(
     state: &State,
     req: &ApiRequest,
@@ -183,19 +228,31 @@ pub(crate) fn authorize(
     permissions: &[&str],
 ) -> Result<IssuedToken, Reply> {
     let token = bearer(state, req, ctx)?;
-    let allowed = state
-        .config
-        .app(&token.client_id)
-        .is_some_and(|app| permissions.iter().any(|p| app.has_permission(p)));
-    if allowed {
+    if permissions.iter().any(|p| token.grants(p)) && own_mailbox(req, &token) {
         Ok(token)
     } else {
-        Err(graph_error(
-            ctx,
-            StatusCode::FORBIDDEN,
-            "ErrorAccessDenied",
-            "Access is denied. Check credentials and try again.",
-        ))
+        Err(access_denied(ctx))
+    }
+}
+
+fn access_denied(ctx: &Ctx) -> Reply {
+    graph_error(
+        ctx,
+        StatusCode::FORBIDDEN,
+        "ErrorAccessDenied",
+        "Access is denied. Check credentials and try again.",
+    )
+}
+
+/// Whether a delegated token's user is the one the request is about (`/me/...`, or
+/// `/users/{id}/...` naming the user's UPN). App-only tokens may act on any mailbox.
+fn own_mailbox(req: &ApiRequest, token: &IssuedToken) -> bool {
+    let Some(upn) = &token.user else {
+        return true;
+    };
+    match (req.segments.get(1), req.segments.get(2)) {
+        (Some(users), Some(user)) if is(users, "users") => user.eq_ignore_ascii_case(upn),
+        _ => true,
     }
 }
 
@@ -431,8 +488,10 @@ async fn send_mail_checked(
 /// `GET /v1.0/users/{id}/mailFolders/{folder}/messages`: Sent Items newest first (all of
 /// them unless `$top` is given); other well-known folders are empty.
 fn list_folder(state: &State, req: &ApiRequest, ctx: &Ctx, user: &str, folder: &str) -> Reply {
-    if let Err(reply) = bearer(state, req, ctx) {
-        return reply;
+    match bearer(state, req, ctx) {
+        Err(reply) => return reply,
+        Ok(token) if !own_mailbox(req, &token) => return access_denied(ctx),
+        Ok(_) => {}
     }
     let Some(mailbox) = state.config.mailbox(user) else {
         return invalid_user(ctx, user);

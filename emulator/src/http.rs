@@ -113,6 +113,33 @@ impl ApiRequest {
     }
 }
 
+/// A form-encoded request body (`application/x-www-form-urlencoded`), first occurrence of each
+/// name kept.
+pub(crate) struct FormParams {
+    params: std::collections::HashMap<String, String>,
+}
+
+impl FormParams {
+    /// Parse `body`.
+    pub(crate) fn parse(body: &[u8]) -> FormParams {
+        let mut params = std::collections::HashMap::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            params
+                .entry(k.into_owned())
+                .or_insert_with(|| v.into_owned());
+        }
+        FormParams { params }
+    }
+
+    /// A parameter, if present and not empty.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
 /// Per-request facts every reply needs.
 pub(crate) struct Ctx {
     /// The `request-id` of this response (a new UUID).
@@ -257,6 +284,15 @@ mod tests {
             path_segments("/v1.0/users/a%40b.test//sendMail/"),
             vec!["v1.0", "users", "a@b.test", "sendMail"]
         );
+    }
+
+    #[test]
+    fn form_params() {
+        let form = FormParams::parse(b"a=1&a=2&b=&c=x+y%21");
+        assert_eq!(form.get("a"), Some("1"));
+        assert_eq!(form.get("b"), None);
+        assert_eq!(form.get("c"), Some("x y!"));
+        assert_eq!(form.get("d"), None);
     }
 
     #[test]

@@ -4,9 +4,17 @@
 //! It serves HTTPS (TLS 1.2/1.3, HTTP/2 and HTTP/1.1) with a certificate from its own local
 //! CA, and emulates:
 //!
-//! - the v2.0 token endpoint `POST /{tenant}/oauth2/v2.0/token` (client credentials with a
-//!   client secret in the body or in an HTTP Basic header), with the identity platform's
-//!   error responses (AADSTS codes), plus the OpenID discovery document MSAL clients fetch;
+//! - the v2.0 token endpoint `POST /{tenant}/oauth2/v2.0/token`: client credentials with a
+//!   client secret (body or HTTP Basic header), a certificate-signed client assertion
+//!   (PS256/`x5t#S256` or RS256/`x5t`, checked with the registered certificate's key) or a
+//!   federated token of the emulator's own workload identity issuer ([`jwt`],
+//!   [`Emulator::issue_federated_token`]); the device code grant
+//!   (`POST /{tenant}/oauth2/v2.0/devicecode`, [`DeviceCodeBehaviour`]) and rotating refresh
+//!   tokens for delegated sending as a user (`/v1.0/me/...`); all with the identity
+//!   platform's error responses (AADSTS codes), plus the OpenID discovery document MSAL
+//!   clients fetch;
+//! - managed identity endpoints, off unless a [`ManagedIdentity`] is configured: Azure VM
+//!   IMDS, App Service / Functions and Azure Arc (with its key file challenge);
 //! - `POST /v1.0/users/{id}/sendMail` in JSON mode, validated against the official Graph JSON
 //!   schema and Graph's mail rules, and in MIME mode (`text/plain` base64 of an RFC 5322
 //!   message), answering with Graph's error envelope; accepted messages are stored as `.json`
@@ -36,24 +44,38 @@
 
 #![warn(missing_docs)]
 
+mod aad_error;
+mod assertions;
 mod attachment_routes;
 mod attachments;
+mod certificates;
+mod client_auth;
 mod config;
+mod delegated_grants;
+mod device_code_routes;
+mod device_codes;
 mod draft_routes;
 mod drafts;
 mod eml;
 mod emulator;
 mod error;
 mod faults;
+mod federation;
 mod graph;
 mod http;
+pub mod jwt;
+mod managed_identity;
+mod managed_identity_routes;
 mod message;
 mod mime;
 mod random;
+mod refresh_tokens;
 mod schema;
+mod scopes;
 mod server;
 mod stats;
 mod store;
+pub mod test_certificates;
 mod timefmt;
 pub mod tls;
 mod token;
@@ -63,13 +85,20 @@ mod upload_routes;
 pub use attachments::{StoredAttachment, ATTACHMENTS_DIR};
 pub use config::{
     AppRegistration, EmulatorConfig, BODY_DISCARD_LIMIT_BYTES, DEFAULT_APP_PERMISSIONS,
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_MAILBOXES, DEFAULT_MAX_REQUEST_BYTES,
-    DEFAULT_TENANT_ID, DEFAULT_TOKEN_LIFETIME, PERMISSION_MAIL_READ, PERMISSION_MAIL_READ_WRITE,
-    PERMISSION_MAIL_SEND,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DELEGATED_PERMISSIONS,
+    DEFAULT_DEVICE_CODE_INTERVAL, DEFAULT_DEVICE_CODE_LIFETIME, DEFAULT_MAILBOXES,
+    DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REFRESH_TOKEN_LIFETIME, DEFAULT_TENANT_ID,
+    DEFAULT_TOKEN_LIFETIME, PERMISSION_MAIL_READ, PERMISSION_MAIL_READ_WRITE, PERMISSION_MAIL_SEND,
 };
+pub use device_codes::DeviceCodeBehaviour;
 pub use emulator::Emulator;
 pub use error::EmulatorError;
 pub use faults::UploadFault;
+pub use managed_identity::{
+    ManagedIdentity, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, DEFAULT_MANAGED_IDENTITY_OBJECT_ID,
+    DEFAULT_MANAGED_IDENTITY_RESOURCE_ID,
+};
+pub use managed_identity_routes::ARC_TOKENS_DIR;
 pub use schema::{GRAPH_SCHEMA_ID, GRAPH_SCHEMA_JSON};
 pub use stats::Stats;
 pub use store::{StoredMessage, MESSAGES_DIR};

@@ -34,6 +34,17 @@ pub(crate) fn session_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes::<24>())
 }
 
+/// A GUID derived from `text` (the first 16 bytes of its SHA-256, as a version-4-shaped UUID):
+/// stable object IDs for configured users.
+pub(crate) fn stable_uuid(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest.as_ref()[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// A new request/trace ID.
 pub(crate) fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -50,6 +61,9 @@ mod tests {
         assert!(a
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_eq!(super::stable_uuid("a"), super::stable_uuid("a"));
+        assert_ne!(super::stable_uuid("a"), super::stable_uuid("b"));
+        assert!(uuid::Uuid::parse_str(&super::stable_uuid("a")).is_ok());
         let id = super::message_id();
         assert!(id.starts_with("AAMkA"));
         assert!(id

@@ -21,17 +21,21 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::attachments::AttachmentFiles;
+use crate::certificates::CertificateRegistry;
 use crate::config::EmulatorConfig;
+use crate::device_codes::DeviceCodeStore;
 use crate::drafts::DraftStore;
 use crate::faults::Faults;
-use crate::graph;
+use crate::federation::FederationIssuer;
 use crate::http::{is, path_segments, read_body, ApiRequest, Ctx, Reply, RequestBody};
+use crate::managed_identity_routes::{self as mi_routes, ArcKeys};
+use crate::refresh_tokens::RefreshTokenStore;
 use crate::schema::SendMailSchema;
 use crate::stats::{Counters, Stats};
 use crate::store::MessageStore;
 use crate::token::{self, TokenStore};
 use crate::upload::UploadStore;
-use crate::upload_routes;
+use crate::{device_code_routes, graph, upload_routes};
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,6 +61,18 @@ pub(crate) struct State {
     pub(crate) files: AttachmentFiles,
     /// Upload faults not fired yet.
     pub(crate) faults: Faults,
+    /// Registered app certificates, read at start.
+    pub(crate) certificates: CertificateRegistry,
+    /// The workload identity federation issuer.
+    pub(crate) federation: FederationIssuer,
+    /// Device codes of device code sign-ins.
+    pub(crate) device_codes: DeviceCodeStore,
+    /// Refresh tokens of delegated sign-ins.
+    pub(crate) refresh_tokens: RefreshTokenStore,
+    /// The App Service `X-IDENTITY-HEADER` secret.
+    pub(crate) identity_header: String,
+    /// Azure Arc challenge key files.
+    pub(crate) arc_keys: ArcKeys,
 }
 
 impl State {
@@ -329,6 +345,45 @@ async fn route(state: &State, req: &ApiRequest, ctx: &Ctx) -> Reply {
         {
             token::instance_discovery(req, ctx)
         }
+        [metadata, identity, oauth2, token]
+            if is(metadata, "metadata")
+                && is(identity, "identity")
+                && is(oauth2, "oauth2")
+                && is(token, "token") =>
+        {
+            managed_identity(state, req, ctx, mi_routes::imds)
+        }
+        [msi, token] if is(msi, "msi") && is(token, "token") => {
+            managed_identity(state, req, ctx, mi_routes::app_service)
+        }
+        [arc, metadata, identity, oauth2, token]
+            if is(arc, "arc")
+                && is(metadata, "metadata")
+                && is(identity, "identity")
+                && is(oauth2, "oauth2")
+                && is(token, "token") =>
+        {
+            managed_identity(state, req, ctx, mi_routes::arc)
+        }
+        [federation, well_known, openid]
+            if is(federation, "federation")
+                && is(well_known, ".well-known")
+                && is(openid, "openid-configuration") =>
+        {
+            match req.method {
+                Method::GET => state.federation.discovery(),
+                _ => graph::method_not_allowed(ctx, &req.method, "GET"),
+            }
+        }
+        [federation, jwks] if is(federation, "federation") && is(jwks, "jwks") => {
+            match req.method {
+                Method::GET => state.federation.jwks(),
+                _ => graph::method_not_allowed(ctx, &req.method, "GET"),
+            }
+        }
+        [devicelogin] if is(devicelogin, "devicelogin") => {
+            device_code_routes::device_login(state, req, ctx)
+        }
         [tenant, oauth2, v2, endpoint]
             if is(oauth2, "oauth2") && is(v2, "v2.0") && is(endpoint, "token") =>
         {
@@ -336,6 +391,11 @@ async fn route(state: &State, req: &ApiRequest, ctx: &Ctx) -> Reply {
                 Counters::bump(&state.counters.token_requests);
             }
             token::token_endpoint(state, req, ctx, tenant)
+        }
+        [tenant, oauth2, v2, endpoint]
+            if is(oauth2, "oauth2") && is(v2, "v2.0") && is(endpoint, "devicecode") =>
+        {
+            device_code_routes::device_authorization(state, req, ctx, tenant)
         }
         [tenant, v2, well_known, openid]
             if is(v2, "v2.0")
@@ -357,6 +417,21 @@ async fn route(state: &State, req: &ApiRequest, ctx: &Ctx) -> Reply {
         }
         _ => graph::not_found(ctx, segments.last().copied().unwrap_or("/")),
     }
+}
+
+/// A managed identity endpoint: counted, or `404` while no managed identity is configured.
+fn managed_identity(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    handler: fn(&State, &ApiRequest, &Ctx) -> Reply,
+) -> Reply {
+    if state.config.managed_identities.is_empty() {
+        return graph::not_found(ctx, req.segments.last().map_or("/", String::as_str));
+    }
+    Counters::bump(&state.counters.token_requests);
+    Counters::bump(&state.counters.managed_identity_requests);
+    handler(state, req, ctx)
 }
 
 /// `/_emulator/*`: test routes (no authentication, not counted).
@@ -393,6 +468,9 @@ fn home(state: &State, ctx: &Ctx) -> Reply {
         "GraphMail emulator (local Microsoft Graph + identity platform for testing)\n\
          \n\
          Token endpoint:  {origin}/{tenant}/oauth2/v2.0/token\n\
+         Device code:     {origin}/{tenant}/oauth2/v2.0/devicecode (sign in at {origin}/devicelogin)\n\
+         Federation:      {origin}/federation (workload identity token issuer)\n\
+         Managed identity: {mi}\n\
          Graph endpoint:  {origin}/v1.0\n\
          sendMail:        POST {origin}/v1.0/users/{{mailbox}}/sendMail (JSON or MIME)\n\
          Drafts:          POST {origin}/v1.0/users/{{mailbox}}/messages, then .../attachments,\n\
@@ -404,6 +482,15 @@ fn home(state: &State, ctx: &Ctx) -> Reply {
          Test routes: GET /_emulator/stats, GET /_emulator/messages, DELETE /_emulator/messages\n",
         origin = ctx.origin,
         mailboxes = state.config.mailboxes.join(", "),
+        mi = if state.config.managed_identities.is_empty() {
+            "off".to_string()
+        } else {
+            format!(
+                "IMDS {origin}/metadata/identity/oauth2/token, App Service {origin}/msi/token, \
+                 Arc {origin}/arc/metadata/identity/oauth2/token",
+                origin = ctx.origin
+            )
+        },
         accepted = stats.accepted_messages,
     );
     Reply::text(StatusCode::OK, "text/plain; charset=utf-8", page)

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Stats {
     /// Every HTTP request except the `/_emulator/*` test routes.
     pub requests: u64,
-    /// Every `POST` to a token endpoint (`/{tenant}/oauth2/v2.0/token`), successful or not.
+    /// Every `POST` to a token endpoint (`/{tenant}/oauth2/v2.0/token`) and every managed
+    /// identity token request, successful or not.
     pub token_requests: u64,
     /// Every request under `/v1.0/`.
     pub graph_requests: u64,
@@ -55,6 +56,24 @@ pub struct Stats {
     pub unaligned_chunks: u64,
     /// Chunks rejected for being larger than 4 MiB (4,194,304 bytes).
     pub oversized_chunks: u64,
+    /// Token requests with `grant_type=client_credentials` (secret or assertion), whatever
+    /// their outcome.
+    pub client_credentials_requests: u64,
+    /// Client assertions checked against registered certificates (any assertion not from the
+    /// federation issuer), whatever the outcome.
+    pub certificate_assertions: u64,
+    /// Federated tokens of the emulator's federation issuer presented as client assertions,
+    /// whatever the outcome.
+    pub federated_assertions: u64,
+    /// `POST /{tenant}/oauth2/v2.0/devicecode` requests (device code sign-ins started).
+    pub device_code_requests: u64,
+    /// Token requests with the device code grant (polls), whatever their outcome.
+    pub device_code_polls: u64,
+    /// Token requests with `grant_type=refresh_token`, whatever their outcome.
+    pub refresh_token_requests: u64,
+    /// Requests to the managed identity endpoints (IMDS, App Service, Azure Arc, including
+    /// Arc's challenge), whatever their outcome; also counted in `token_requests`.
+    pub managed_identity_requests: u64,
 }
 
 /// Live counters shared by the connection tasks.
@@ -80,6 +99,13 @@ pub(crate) struct Counters {
     pub(crate) uploaded_bytes: AtomicU64,
     pub(crate) unaligned_chunks: AtomicU64,
     pub(crate) oversized_chunks: AtomicU64,
+    pub(crate) client_credentials_requests: AtomicU64,
+    pub(crate) certificate_assertions: AtomicU64,
+    pub(crate) federated_assertions: AtomicU64,
+    pub(crate) device_code_requests: AtomicU64,
+    pub(crate) device_code_polls: AtomicU64,
+    pub(crate) refresh_token_requests: AtomicU64,
+    pub(crate) managed_identity_requests: AtomicU64,
 }
 
 impl Counters {
@@ -118,6 +144,13 @@ impl Counters {
             uploaded_bytes: self.uploaded_bytes.load(Ordering::SeqCst),
             unaligned_chunks: self.unaligned_chunks.load(Ordering::SeqCst),
             oversized_chunks: self.oversized_chunks.load(Ordering::SeqCst),
+            client_credentials_requests: self.client_credentials_requests.load(Ordering::SeqCst),
+            certificate_assertions: self.certificate_assertions.load(Ordering::SeqCst),
+            federated_assertions: self.federated_assertions.load(Ordering::SeqCst),
+            device_code_requests: self.device_code_requests.load(Ordering::SeqCst),
+            device_code_polls: self.device_code_polls.load(Ordering::SeqCst),
+            refresh_token_requests: self.refresh_token_requests.load(Ordering::SeqCst),
+            managed_identity_requests: self.managed_identity_requests.load(Ordering::SeqCst),
         }
     }
 }

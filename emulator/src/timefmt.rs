@@ -28,6 +28,25 @@ pub(crate) fn aad_timestamp(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| "1970-01-01 00:00:00Z".to_string())
 }
 
+/// `2026-11-22T04:10:00.0000000Z` — instants in identity platform error texts (e.g. the
+/// valid time range of a client assertion). Out-of-range seconds give the epoch.
+pub(crate) fn aad_instant(unix_seconds: i64) -> String {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].0000000Z");
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .format(&f)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.0000000Z".to_string())
+}
+
+/// `11/22/2026 04:10:00` — certificate validity in identity platform error texts.
+pub(crate) fn aad_key_date(unix_seconds: i64) -> String {
+    let f = format_description!("[month]/[day]/[year] [hour]:[minute]:[second]");
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .format(&f)
+        .unwrap_or_else(|_| "01/01/1970 00:00:00".to_string())
+}
+
 /// `Sun, 22 Nov 2026 04:10:00 +0000` — RFC 2822 `Date:` header.
 pub(crate) fn rfc2822(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
@@ -47,5 +66,9 @@ mod tests {
         assert_eq!(graph_error_date(t), "2026-11-22T04:10:00");
         assert_eq!(aad_timestamp(t), "2026-11-22 04:10:00Z");
         assert_eq!(rfc2822(t), "Sun, 22 Nov 2026 04:10:00 +0000");
+        let secs = t.unix_timestamp();
+        assert_eq!(aad_instant(secs), "2026-11-22T04:10:00.0000000Z");
+        assert_eq!(aad_instant(i64::MAX), "1970-01-01T00:00:00.0000000Z");
+        assert_eq!(aad_key_date(secs), "11/22/2026 04:10:00");
     }
 }

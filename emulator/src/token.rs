@@ -1,23 +1,24 @@
-//! The emulated Microsoft identity platform: the v2.0 token endpoint (client credentials
-//! with a client secret), OpenID discovery documents, and the issued-token store.
+//! The emulated Microsoft identity platform: the v2.0 token endpoint (client credentials with
+//! a secret or a client assertion; the device code and refresh token grants are in
+//! [`crate::delegated_grants`]), OpenID discovery documents, and the issued-token store.
 //!
-//! Errors follow the identity platform's shape: `error`, `error_description`
-//! (`AADSTSnnnn: text\r\nTrace ID: ..\r\nCorrelation ID: ..\r\nTimestamp: ..`), `error_codes`,
-//! `timestamp`, `trace_id`, `correlation_id`, `error_uri`. A submitted client secret never
-//! appears in a response, log line or file.
+//! Errors follow the identity platform's shape ([`crate::aad_error`]). A submitted client
+//! secret or assertion never appears in a response, log line or file.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use hyper::header::{HeaderValue, ALLOW, AUTHORIZATION, CACHE_CONTROL, PRAGMA};
+use hyper::header::{HeaderValue, ALLOW};
 use hyper::{Method, StatusCode};
 use serde_json::json;
 
-use crate::http::{percent_decode, printable, ApiRequest, Ctx, Reply, RequestBody};
+use crate::aad_error::{aad_error, missing_parameter, tenant_not_found, token_reply, AadError};
+use crate::client_auth;
+use crate::delegated_grants::{self, DEVICE_CODE_GRANT};
+use crate::http::{printable, ApiRequest, Ctx, FormParams, Reply, RequestBody};
 use crate::server::State;
+use crate::stats::Counters;
 
 /// Graph resources a client-credentials scope may name (`<resource>/.default`): the national
 /// cloud Graph hosts and Graph's well-known application ID. The emulator's own origin is
@@ -30,18 +31,70 @@ pub const GRAPH_RESOURCES: &[&str] = &[
     "00000003-0000-0000-c000-000000000000",
 ];
 
-/// `Cache-Control` of token endpoint responses.
-const NO_STORE: &str = "no-store, no-cache";
-
 /// Purge expired tokens once this many are stored.
 const TOKEN_STORE_SOFT_LIMIT: usize = 10_000;
 
-/// What an issued token stands for.
+/// What an issued access token stands for.
 #[derive(Clone, Debug)]
 pub(crate) struct IssuedToken {
     pub(crate) tenant: String,
+    /// The app (or managed identity) the token was issued to.
     pub(crate) client_id: String,
     pub(crate) expires_at: Instant,
+    /// Application permissions (`roles`) of an app-only token.
+    pub(crate) roles: Vec<String>,
+    /// The signed-in user (UPN) of a delegated token; `None` for app-only tokens.
+    pub(crate) user: Option<String>,
+    /// Delegated permissions (`scp`) of a delegated token.
+    pub(crate) scopes: Vec<String>,
+}
+
+impl IssuedToken {
+    /// An app-only token (client credentials, managed identity).
+    pub(crate) fn app_only(
+        tenant: &str,
+        client_id: &str,
+        roles: &[String],
+        lifetime: Duration,
+    ) -> IssuedToken {
+        IssuedToken {
+            tenant: tenant.to_string(),
+            client_id: client_id.to_string(),
+            expires_at: Instant::now() + lifetime,
+            roles: roles.to_vec(),
+            user: None,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// A delegated token for `user`.
+    pub(crate) fn delegated(
+        tenant: &str,
+        client_id: &str,
+        user: &str,
+        scopes: &[String],
+        lifetime: Duration,
+    ) -> IssuedToken {
+        IssuedToken {
+            tenant: tenant.to_string(),
+            client_id: client_id.to_string(),
+            expires_at: Instant::now() + lifetime,
+            roles: Vec::new(),
+            user: Some(user.to_string()),
+            scopes: scopes.to_vec(),
+        }
+    }
+
+    /// Whether the token grants `permission`: a role of an app-only token, a scope of a
+    /// delegated one (case-insensitive).
+    pub(crate) fn grants(&self, permission: &str) -> bool {
+        let granted = if self.user.is_some() {
+            &self.scopes
+        } else {
+            &self.roles
+        };
+        granted.iter().any(|p| p.eq_ignore_ascii_case(permission))
+    }
 }
 
 /// The outcome of checking a bearer token.
@@ -61,21 +114,15 @@ pub(crate) struct TokenStore {
 }
 
 impl TokenStore {
-    fn issue(&self, tenant: &str, client_id: &str, lifetime: Duration) -> String {
+    /// Store `issued` under a new opaque access token.
+    pub(crate) fn issue(&self, issued: IssuedToken) -> String {
         let token = crate::random::access_token();
         let now = Instant::now();
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         if tokens.len() >= TOKEN_STORE_SOFT_LIMIT {
             tokens.retain(|_, t| t.expires_at > now);
         }
-        tokens.insert(
-            token.clone(),
-            IssuedToken {
-                tenant: tenant.to_string(),
-                client_id: client_id.to_string(),
-                expires_at: now + lifetime,
-            },
-        );
+        tokens.insert(token.clone(), issued);
         token
     }
 
@@ -90,49 +137,23 @@ impl TokenStore {
     }
 }
 
-/// An identity-platform error reply.
-fn aad_error(ctx: &Ctx, status: StatusCode, error: &str, code: u32, text: &str) -> Reply {
-    let trace_id = ctx.request_id.as_str();
-    let correlation_id = if uuid::Uuid::parse_str(&ctx.client_request_id).is_ok() {
-        ctx.client_request_id.clone()
+/// `common` and `organizations`: multi-tenant authorities, accepted by the delegated grants
+/// (their tokens belong to the first registered tenant).
+pub(crate) fn is_tenant_alias(tenant: &str) -> bool {
+    tenant.eq_ignore_ascii_case("common") || tenant.eq_ignore_ascii_case("organizations")
+}
+
+/// The tenant a delegated token requested at `/{tenant}/...` belongs to.
+pub(crate) fn token_tenant(state: &State, tenant: &str) -> String {
+    if is_tenant_alias(tenant) {
+        state.config.tenants.first().cloned().unwrap_or_default()
     } else {
-        crate::random::uuid()
-    };
-    let timestamp = crate::timefmt::aad_timestamp(ctx.now);
-    let description = format!(
-        "AADSTS{code}: {text}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"
-    );
-    Reply::json(
-        status,
-        &json!({
-            "error": error,
-            "error_description": description,
-            "error_codes": [code],
-            "timestamp": timestamp,
-            "trace_id": trace_id,
-            "correlation_id": correlation_id,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-        }),
-    )
-    .with_header(CACHE_CONTROL, HeaderValue::from_static(NO_STORE))
+        tenant.to_string()
+    }
 }
 
-fn tenant_not_found(ctx: &Ctx, tenant: &str) -> Reply {
-    aad_error(
-        ctx,
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        90002,
-        &format!(
-            "Tenant '{}' not found. Check to make sure you have the correct tenant ID and are \
-             signing into the correct cloud. Check with your subscription administrator, this \
-             may happen if there are no active subscriptions for the tenant.",
-            printable(tenant)
-        ),
-    )
-}
-
-/// `/{tenant}/oauth2/v2.0/token`.
+/// `/{tenant}/oauth2/v2.0/token`: checks method, body size and tenant, then dispatches on
+/// `grant_type` (`client_credentials`, device code, `refresh_token`).
 pub(crate) fn token_endpoint(state: &State, req: &ApiRequest, ctx: &Ctx, tenant: &str) -> Reply {
     if req.method != Method::POST {
         return aad_error(
@@ -156,195 +177,87 @@ pub(crate) fn token_endpoint(state: &State, req: &ApiRequest, ctx: &Ctx, tenant:
             "The request body is too large.",
         );
     }
-    if !state.config.has_tenant(tenant) {
+    if !state.config.has_tenant(tenant) && !is_tenant_alias(tenant) {
         return tenant_not_found(ctx, tenant);
     }
-    let mut params: HashMap<String, String> = HashMap::new();
-    for (k, v) in form_urlencoded::parse(req.body.bytes()) {
-        params
-            .entry(k.into_owned())
-            .or_insert_with(|| v.into_owned());
-    }
-    let param = |name: &str| {
-        params
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+    let form = FormParams::parse(req.body.bytes());
+    let counters = &state.counters;
+    let result = match form.get("grant_type") {
+        None => Err(missing_parameter("grant_type")),
+        Some("client_credentials") => {
+            Counters::bump(&counters.client_credentials_requests);
+            client_credentials(state, req, ctx, tenant, &form)
+        }
+        Some(DEVICE_CODE_GRANT) => {
+            Counters::bump(&counters.device_code_polls);
+            delegated_grants::device_code(state, req, ctx, tenant, &form)
+        }
+        Some("refresh_token") => {
+            Counters::bump(&counters.refresh_token_requests);
+            delegated_grants::refresh_token(state, req, ctx, tenant, &form)
+        }
+        Some(other) => Err(AadError::bad_request(
+            "unsupported_grant_type",
+            70003,
+            format!(
+                "The app requested an unsupported grant type '{}'.",
+                printable(other)
+            ),
+        )),
     };
-    let missing = |name: &str| {
-        aad_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
+    result.unwrap_or_else(|e| e.reply(ctx))
+}
+
+/// `grant_type=client_credentials`: an app-only token with the app's application permissions.
+fn client_credentials(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    tenant: &str,
+    form: &FormParams,
+) -> Result<Reply, AadError> {
+    if is_tenant_alias(tenant) {
+        return Err(AadError::bad_request(
             "invalid_request",
-            900144,
-            &format!("The request body must contain the following parameter: '{name}'."),
-        )
-    };
-
-    match param("grant_type") {
-        None => return missing("grant_type"),
-        Some("client_credentials") => {}
-        Some(other) => {
-            return aad_error(
-                ctx,
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                70003,
-                &format!(
-                    "The app requested an unsupported grant type '{}'.",
-                    printable(other)
-                ),
-            )
-        }
+            9001023,
+            "The grant type isn't supported over the /common or /consumers endpoints. Please use \
+             the /organizations or tenant-specific endpoint.",
+        ));
     }
-
-    // Client authentication: HTTP Basic (RFC 6749 section 2.3.1: form-encoded id and secret)
-    // or client_id + client_secret in the body.
-    let basic =
-        match basic_credentials(req) {
-            Ok(basic) => basic,
-            Err(()) => return aad_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                9002313,
-                "Invalid request. Request is malformed or invalid. The Authorization header is \
-                 not valid Basic authentication.",
-            ),
-        };
-    let client_id = match (&basic, param("client_id")) {
-        (Some((basic_id, _)), Some(body_id)) if !basic_id.eq_ignore_ascii_case(body_id) => {
-            return aad_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                9002313,
-                "Invalid request. Request is malformed or invalid. The client_id in the \
-                 Authorization header does not match the client_id in the request body.",
-            )
-        }
-        (Some((basic_id, _)), _) => basic_id.clone(),
-        (None, Some(body_id)) => body_id.to_string(),
-        (None, None) => return missing("client_id"),
-    };
-    let Some(app) = state.config.app(&client_id) else {
-        return aad_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            &format!(
-                "Application with identifier '{}' was not found in the directory '{}'. This can \
-                 happen if the application has not been installed by the administrator of the \
-                 tenant or consented to by any user in the tenant. You may have sent your \
-                 authentication request to the wrong tenant.",
-                printable(&client_id),
-                printable(tenant)
-            ),
-        );
-    };
-    let secret = basic
-        .as_ref()
-        .map(|(_, s)| s.as_str())
-        .filter(|s| !s.is_empty())
-        .or_else(|| param("client_secret"));
-    match secret {
-        None if param("client_assertion").is_some() => {
-            return aad_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                700027,
-                "Client assertion failed signature validation. (The GraphMail emulator accepts \
-                 client secrets only.)",
-            )
-        }
-        None => {
-            return aad_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or \
-                 'client_secret'.",
-            )
-        }
-        Some(secret) if !constant_time_eq(secret.as_bytes(), app.client_secret.as_bytes()) => {
-            return aad_error(
-                ctx,
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000215,
-                &format!(
-                    "Invalid client secret provided. Ensure the secret being sent in the request \
-                     is the client secret value, not the client secret ID, for a secret added to \
-                     app '{}'.",
-                    app.client_id
-                ),
-            )
-        }
-        Some(_) => {}
-    }
-
-    let scope = param("scope").unwrap_or_default();
+    let app = client_auth::authenticate(state, req, ctx, tenant, form, false)?;
+    let scope = form.get("scope").unwrap_or_default();
     let scopes: Vec<&str> = scope.split_whitespace().collect();
     if scopes.is_empty() {
-        return aad_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
+        return Err(AadError::bad_request(
             "invalid_scope",
             70011,
             "The provided request must include a 'scope' input parameter.",
-        );
+        ));
     }
-    let allowed = scopes.len() == 1 && is_graph_default_scope(scopes[0], state, ctx);
-    if !allowed {
-        return aad_error(
-            ctx,
-            StatusCode::BAD_REQUEST,
+    if !(scopes.len() == 1 && is_graph_default_scope(scopes[0], state, ctx)) {
+        return Err(AadError::bad_request(
             "invalid_scope",
             70011,
-            &format!(
+            format!(
                 "The provided value for the input parameter 'scope' is not valid. The scope {} \
                  is not valid.",
                 printable(scope)
             ),
-        );
+        ));
     }
-
     let lifetime = state.config.token_lifetime;
-    let access_token = state.tokens.issue(tenant, &app.client_id, lifetime);
-    Reply::json(
-        StatusCode::OK,
-        &json!({
-            "token_type": "Bearer",
-            "expires_in": lifetime.as_secs(),
-            "ext_expires_in": lifetime.as_secs(),
-            "access_token": access_token,
-        }),
-    )
-    .with_header(CACHE_CONTROL, HeaderValue::from_static(NO_STORE))
-    .with_header(PRAGMA, HeaderValue::from_static("no-cache"))
-}
-
-/// `Authorization: Basic` credentials: `Ok(None)` without such a header, `Err` if malformed.
-fn basic_credentials(req: &ApiRequest) -> Result<Option<(String, String)>, ()> {
-    let Some(value) = req.header(AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
-        return Ok(None);
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Ok(None);
-    }
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ())?;
-    let text = String::from_utf8(decoded).map_err(|_| ())?;
-    let (id, secret) = text.split_once(':').ok_or(())?;
-    Ok(Some((
-        percent_decode(id, true),
-        percent_decode(secret, true),
-    )))
+    let access_token = state.tokens.issue(IssuedToken::app_only(
+        tenant,
+        &app.client_id,
+        &app.permissions,
+        lifetime,
+    ));
+    Ok(token_reply(&json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime.as_secs(),
+        "ext_expires_in": lifetime.as_secs(),
+        "access_token": access_token,
+    })))
 }
 
 /// Whether `scope` is `<graph resource>/.default`.
@@ -360,18 +273,10 @@ fn is_graph_default_scope(scope: &str, state: &State, ctx: &Ctx) -> bool {
         .any(|allowed| allowed.eq_ignore_ascii_case(resource))
 }
 
-/// Compare secrets without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`: enough for MSAL-based clients,
 /// with every endpoint pointing back at this host.
 pub(crate) fn openid_configuration(state: &State, ctx: &Ctx, tenant: &str) -> Reply {
-    if !state.config.has_tenant(tenant) {
+    if !state.config.has_tenant(tenant) && !is_tenant_alias(tenant) {
         return tenant_not_found(ctx, tenant);
     }
     let base = format!("{}/{tenant}", ctx.origin);
@@ -385,8 +290,12 @@ pub(crate) fn openid_configuration(state: &State, ctx: &Ctx, tenant: &str) -> Re
             "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
             "jwks_uri": format!("{base}/discovery/v2.0/keys"),
             "token_endpoint_auth_methods_supported":
-                ["client_secret_post", "client_secret_basic"],
-            "grant_types_supported": ["client_credentials"],
+                ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "grant_types_supported": [
+                "client_credentials",
+                "refresh_token",
+                DEVICE_CODE_GRANT,
+            ],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "response_modes_supported": ["query", "fragment", "form_post"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
@@ -404,7 +313,7 @@ pub(crate) fn openid_configuration(state: &State, ctx: &Ctx, tenant: &str) -> Re
 
 /// `GET /{tenant}/discovery/v2.0/keys`: empty, because the emulator's tokens are opaque.
 pub(crate) fn jwks(state: &State, ctx: &Ctx, tenant: &str) -> Reply {
-    if !state.config.has_tenant(tenant) {
+    if !state.config.has_tenant(tenant) && !is_tenant_alias(tenant) {
         return tenant_not_found(ctx, tenant);
     }
     Reply::json(StatusCode::OK, &json!({"keys": []}))
@@ -444,20 +353,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_comparison() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(constant_time_eq(b"", b""));
-    }
-
-    #[test]
     fn token_store_expiry() {
         let store = TokenStore::default();
-        let live = store.issue("t", "c", Duration::from_secs(60));
-        let dead = store.issue("t", "c", Duration::ZERO);
+        let roles = vec!["Mail.Send".to_string()];
+        let live = store.issue(IssuedToken::app_only(
+            "t",
+            "c",
+            &roles,
+            Duration::from_secs(60),
+        ));
+        let dead = store.issue(IssuedToken::app_only("t", "c", &roles, Duration::ZERO));
         assert!(matches!(store.check(&live), TokenCheck::Valid(t) if t.client_id == "c"));
         assert!(matches!(store.check(&dead), TokenCheck::Expired));
         assert!(matches!(store.check("nope"), TokenCheck::Unknown));
+    }
+
+    #[test]
+    fn grants_roles_or_scopes() {
+        let scopes = vec!["Mail.Send".to_string()];
+        let app = IssuedToken::app_only("t", "c", &scopes, Duration::ZERO);
+        assert!(app.grants("mail.send") && !app.grants("Mail.ReadWrite"));
+        let user = IssuedToken::delegated("t", "c", "u@x.test", &scopes, Duration::ZERO);
+        assert!(user.grants("MAIL.SEND") && !user.grants("User.Read"));
+        let no_scopes = IssuedToken::delegated("t", "c", "u@x.test", &[], Duration::ZERO);
+        assert!(!no_scopes.grants("Mail.Send"));
+    }
+
+    #[test]
+    fn tenant_aliases() {
+        assert!(is_tenant_alias("Common") && is_tenant_alias("organizations"));
+        assert!(!is_tenant_alias("consumers") && !is_tenant_alias("contoso.test"));
     }
 }

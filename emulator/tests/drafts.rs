@@ -208,6 +208,8 @@ async fn draft_lifecycle_with_small_and_inline_attachments() {
         Stats {
             requests: 15,
             token_requests: 1,
+
+            client_credentials_requests: 1,
             graph_requests: 14,
             accepted_messages: 1,
             rejected_requests: 2,

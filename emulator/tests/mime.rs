@@ -113,6 +113,8 @@ async fn mime_send_mail_is_parsed_and_stored_verbatim() {
         Stats {
             requests: 3,
             token_requests: 1,
+
+            client_credentials_requests: 1,
             graph_requests: 2,
             accepted_messages: 1,
             http2_requests: 3,

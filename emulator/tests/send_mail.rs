@@ -98,6 +98,8 @@ async fn accepted_message_is_stored_as_json_and_eml() {
         Stats {
             requests: 2,
             token_requests: 1,
+
+            client_credentials_requests: 1,
             graph_requests: 1,
             accepted_messages: 1,
             rejected_requests: 0,
@@ -368,6 +370,8 @@ async fn every_rejection_uses_the_graph_error_envelope() {
         Stats {
             requests: 18,
             token_requests: 1,
+
+            client_credentials_requests: 1,
             graph_requests: 17,
             accepted_messages: 0,
             rejected_requests: 17,

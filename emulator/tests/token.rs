@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{basic_auth, Harness, GRAPH_SCOPE};
+use common::{assert_aad_error, basic_auth, Harness, GRAPH_SCOPE};
 use graphmail_emulator::{Stats, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID};
 use reqwest::StatusCode;
 
@@ -42,6 +42,8 @@ async fn client_secret_in_body_gets_a_bearer_token() {
         Stats {
             requests: 2,
             token_requests: 2,
+
+            client_credentials_requests: 2,
             graph_requests: 0,
             accepted_messages: 0,
             rejected_requests: 0,
@@ -81,35 +83,6 @@ async fn client_secret_in_basic_header_is_form_decoded() {
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.json);
     assert_eq!(reply.json["error_codes"][0], 7000215);
-}
-
-/// Check the identity platform's error shape; returns the text after `AADSTSnnnn: `.
-fn assert_aad_error(reply: &common::Reply, status: u16, error: &str, code: u64) -> String {
-    assert_eq!(reply.status.as_u16(), status, "{}", reply.json);
-    assert_eq!(reply.header("content-type"), Some("application/json"));
-    let j = &reply.json;
-    assert_eq!(j["error"], error, "{j}");
-    assert_eq!(j["error_codes"], serde_json::json!([code]));
-    assert_eq!(
-        j["error_uri"],
-        format!("https://login.microsoftonline.com/error?code={code}")
-    );
-    let trace = j["trace_id"].as_str().expect("trace_id");
-    let correlation = j["correlation_id"].as_str().expect("correlation_id");
-    let timestamp = j["timestamp"].as_str().expect("timestamp");
-    assert!(uuid::Uuid::parse_str(trace).is_ok());
-    assert!(uuid::Uuid::parse_str(correlation).is_ok());
-    // YYYY-MM-DD HH:MM:SSZ
-    assert_eq!(timestamp.len(), 20, "{timestamp}");
-    assert_eq!(&timestamp[10..11], " ");
-    assert!(timestamp.ends_with('Z'));
-    let description = j["error_description"].as_str().expect("description");
-    let prefix = format!("AADSTS{code}: ");
-    assert!(description.starts_with(&prefix), "{description}");
-    let suffix =
-        format!("\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}");
-    assert!(description.ends_with(&suffix), "{description:?}");
-    description[prefix.len()..description.len() - suffix.len()].to_string()
 }
 
 #[tokio::test]
@@ -264,6 +237,8 @@ async fn every_post_counts_as_a_token_request() {
         Stats {
             requests: 4,
             token_requests: 3,
+
+            client_credentials_requests: 2,
             graph_requests: 0,
             accepted_messages: 0,
             rejected_requests: 3,

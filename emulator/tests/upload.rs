@@ -71,6 +71,8 @@ async fn twenty_megabytes_in_aligned_chunks_arrive_byte_identical() {
         Stats {
             requests: 1 + 1 + 1 + 7 + 1 + 1,
             token_requests: 1,
+
+            client_credentials_requests: 1,
             graph_requests: 4,
             accepted_messages: 1,
             http2_requests: 12,

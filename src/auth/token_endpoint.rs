@@ -133,6 +133,10 @@ fn token_error(
             ErrorCode::TenantNotFound,
             format!("Tenant '{tenant}' was not found. Check the tenant id or domain, and the cloud (a US Government or China tenant needs cloud USGov, USGovDoD or China)."),
         ),
+        Some(700027 | 700023 | 700024 | 700021 | 50027 | 50048 | 70021 | 700211 | 700212 | 700213) => (
+            ErrorCode::ClientAssertionRejected,
+            format!("The identity platform rejected the client assertion of application '{app}'. For a certificate: upload its public part (.cer/.pem) under Certificates & secrets of the app registration and check that it has not expired; for a federated token: check the app's federated credential (issuer, subject, audience api://AzureADTokenExchange)."),
+        ),
         Some(70011) | Some(700022) => (
             ErrorCode::InvalidScope,
             format!("The identity platform rejected the scope for application '{app}'. Check that the cloud matches the Graph endpoint."),

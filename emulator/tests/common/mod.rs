@@ -181,6 +181,65 @@ impl Reply {
     }
 }
 
+/// Check the identity platform's error shape; returns the text after `AADSTSnnnn: `.
+pub fn assert_aad_error(reply: &Reply, status: u16, error: &str, code: u64) -> String {
+    assert_eq!(reply.status.as_u16(), status, "{}", reply.json);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let j = &reply.json;
+    assert_eq!(j["error"], error, "{j}");
+    assert_eq!(j["error_codes"], serde_json::json!([code]), "{j}");
+    assert_eq!(
+        j["error_uri"],
+        format!("https://login.microsoftonline.com/error?code={code}")
+    );
+    let trace = j["trace_id"].as_str().expect("trace_id");
+    let correlation = j["correlation_id"].as_str().expect("correlation_id");
+    let timestamp = j["timestamp"].as_str().expect("timestamp");
+    assert!(uuid::Uuid::parse_str(trace).is_ok());
+    assert!(uuid::Uuid::parse_str(correlation).is_ok());
+    // YYYY-MM-DD HH:MM:SSZ
+    assert_eq!(timestamp.len(), 20, "{timestamp}");
+    assert_eq!(&timestamp[10..11], " ");
+    assert!(timestamp.ends_with('Z'));
+    let description = j["error_description"].as_str().expect("description");
+    let prefix = format!("AADSTS{code}: ");
+    assert!(description.starts_with(&prefix), "{description}");
+    let suffix =
+        format!("\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}");
+    assert!(description.ends_with(&suffix), "{description:?}");
+    description[prefix.len()..description.len() - suffix.len()].to_string()
+}
+
+impl Harness {
+    /// POST a form to a path (or absolute URL).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.call(
+            reqwest::Method::POST,
+            path,
+            None,
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+        )
+        .await
+    }
+
+    /// GET a path (or absolute URL) with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let url = if path.starts_with("https://") {
+            path.to_string()
+        } else {
+            self.url(path)
+        };
+        let mut req = self.client.get(url);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Reply::from(req.send().await.expect("GET")).await
+    }
+}
+
 /// A reqwest client (ring provider, ALPN h2 + http/1.1) trusting only the given CA PEM.
 pub fn client_for(ca_pem: &[u8]) -> reqwest::Client {
     client_with(ca_pem, &[b"h2", b"http/1.1"], rustls::DEFAULT_VERSIONS)
