@@ -3,27 +3,15 @@
 //! and a signature that verifies with the certificate's public key (checked with keys made by
 //! the openssl command, independently of GraphMail's own code).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::Engine;
 use graphmail::auth::signing::{AssertionAlgorithm, SigningCertificate};
 use graphmail::{ErrorCode, Secret};
 use serde_json::Value;
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl must be installed (the test command installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+use support::openssl;
 
 /// An RSA key and self-signed certificate made by openssl: (dir, key.pem, cert.pem).
 fn make_rsa(dir: &Path) -> (PathBuf, PathBuf) {

@@ -5,26 +5,12 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use graphmail::auth::signing::{AssertionAlgorithm, SigningCertificate};
 use graphmail::ffi::graph_status;
 use graphmail_emulator::{DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID};
 use serde_json::{json, Value};
-use support::{assert_error, FfiClient, TestEmulator};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl (installed by the test command)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use support::{assert_error, openssl, FfiClient, TestEmulator};
 
 /// (certificate PEM, combined PEM with key, PFX with password "Pfx-Pass").
 fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {

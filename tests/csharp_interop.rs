@@ -39,34 +39,9 @@ const LARGE_LEN: u64 = 7 * MIB + 4321;
 /// Big enough that the C# test cancels it mid-upload.
 const CANCEL_LEN: u64 = 40 * MIB;
 
-/// Writes `len` pseudo-random bytes and returns the SHA-256 (hex), without holding the file in
-/// memory (as tests/large_attachments.rs does).
+/// Writes `len` pseudo-random bytes and returns the SHA-256 (hex).
 fn write_random_file(path: &Path, len: u64) -> String {
-    use sha2::{Digest, Sha256};
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut hasher = Sha256::new();
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(buf.len() as u64) as usize;
-        for b in buf[..n].iter_mut() {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (state >> 56) as u8;
-        }
-        file.write_all(&buf[..n]).unwrap();
-        hasher.update(&buf[..n]);
-        left -= n as u64;
-    }
-    file.flush().unwrap();
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    support::write_random_file(path, len, 0x9e37_79b9_7f4a_7c15)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

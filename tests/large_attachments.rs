@@ -11,41 +11,15 @@ use graphmail::ffi::graph_status;
 use graphmail::{Client, ClientConfig, ErrorCode, Message, SendControl};
 use graphmail_emulator::UploadFault;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use support::{assert_error, FfiClient, TestEmulator};
 
 const MIB: u64 = 1024 * 1024;
 
-/// Writes `len` pseudo-random bytes (a different stream per `seed`) and returns the path and
-/// the SHA-256 (hex), without holding the file in memory.
+/// A pseudo-random file in the test folder: its path and SHA-256 (hex).
 fn make_file(t: &TestEmulator, name: &str, len: u64, seed: u64) -> (PathBuf, String) {
-    use std::io::Write;
     let path = t.dir.path().join(name);
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut hasher = Sha256::new();
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(buf.len() as u64) as usize;
-        for b in buf[..n].iter_mut() {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (state >> 56) as u8;
-        }
-        file.write_all(&buf[..n]).unwrap();
-        hasher.update(&buf[..n]);
-        left -= n as u64;
-    }
-    file.flush().unwrap();
-    (path, hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let hash = support::write_random_file(&path, len, seed);
+    (path, hash)
 }
 
 fn assert_nothing_left(t: &TestEmulator) {

@@ -570,3 +570,51 @@ impl Drop for FfiSend {
         unsafe { graphmail::ffi::graph_send_free(self.0) };
     }
 }
+
+/// Writes `len` pseudo-random bytes (a different stream per `seed`) to `path` without holding
+/// the file in memory, and returns their SHA-256 (hex).
+pub fn write_random_file(path: &Path, len: u64, seed: u64) -> String {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut hasher = Sha256::new();
+    let step = |x: u64| {
+        x.wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407)
+    };
+    let mut state = step(seed);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        for b in buf[..n].iter_mut() {
+            state = step(state);
+            *b = (state >> 56) as u8;
+        }
+        file.write_all(&buf[..n]).unwrap();
+        hasher.update(&buf[..n]);
+        left -= n as u64;
+    }
+    file.flush().unwrap();
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Runs the openssl command in `dir` and returns its standard output. The test command
+/// installs openssl; a missing binary fails the test rather than skipping it.
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl must be installed (the test command installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
