@@ -10,6 +10,7 @@ use crate::auth::cache::TokenCache;
 use crate::auth::certificate::CertificateCredential;
 use crate::auth::client_assertion::{AssertionSource, ClientAssertionCredential};
 use crate::auth::client_secret::ClientSecretCredential;
+use crate::auth::device_code::DeviceCodeCredential;
 use crate::auth::managed_identity::{ManagedIdentityCredential, ManagedIdentitySource};
 use crate::auth::signing::SigningCertificate;
 use crate::auth::static_token::AccessTokenCredential;
@@ -20,7 +21,7 @@ use crate::graph::draft::send_via_draft;
 use crate::graph::request::exchange;
 use crate::graph::send::{
     addresses, draft_message, draft_warnings, plan_send, prepare_send_mail, preview_send_mail,
-    send_mail_url, SendPath, SendReport, SentAttachment,
+    SendPath, SendReport, SentAttachment,
 };
 use crate::graph::{graph_error, GraphContext};
 use crate::http::build_http_client;
@@ -140,9 +141,10 @@ impl Client {
             SendPath::Draft => {
                 control.set_step(SendStep::Authenticating);
                 let token = control.run(self.acquire_token()).await?;
+                let user_base = self.user_base(&msg.from);
                 let outcome = send_via_draft(
                     &self.inner.http,
-                    &config.graph_endpoint,
+                    &user_base,
                     &token,
                     &config.client_id,
                     &msg,
@@ -192,7 +194,7 @@ impl Client {
         control.set_step(SendStep::Authenticating);
         let token = control.run(self.acquire_token()).await?;
         let config = &self.inner.config;
-        let url = send_mail_url(&config.graph_endpoint, &msg.from);
+        let url = format!("{}/sendMail", self.user_base(&msg.from));
         let request_bytes = prepared.body.len();
         let (answer, client_request_id) = self
             .post_send_mail(&url, &token, "application/json", prepared.body, control)
@@ -261,7 +263,7 @@ impl Client {
         let result = async {
             let token = token?;
             let config = &self.inner.config;
-            let url = send_mail_url(&config.graph_endpoint, &prepared.mailbox);
+            let url = format!("{}/sendMail", self.user_base(&prepared.mailbox));
             let body = prepared.base64_body();
             let request_bytes = body.len();
             let (answer, client_request_id) = self
@@ -323,6 +325,23 @@ impl Client {
             .body(body);
         let answer = exchange(request, url, "The sendMail request", control).await?;
         Ok((answer, client_request_id))
+    }
+
+    /// `{graph}/v1.0/me` for a delegated credential (the signed-in user's mailbox), else
+    /// `{graph}/v1.0/users/{from}`.
+    fn user_base(&self, from: &crate::Mailbox) -> String {
+        let graph = &self.inner.config.graph_endpoint;
+        if matches!(
+            self.inner.config.credential,
+            CredentialSource::DeviceCode { .. }
+        ) {
+            format!("{graph}/v1.0/me")
+        } else {
+            format!(
+                "{graph}/v1.0/users/{}",
+                crate::graph::send::path_segment(&from.address)
+            )
+        }
     }
 
     /// Blocking [`Client::send_mime`].
@@ -402,6 +421,13 @@ fn credential_for(config: &ClientConfig) -> Result<Box<dyn Credential>> {
             AssertionSource::File(path.clone()),
         )),
         CredentialSource::AccessToken(token) => Box::new(AccessTokenCredential::new(token.clone())),
+        CredentialSource::DeviceCode { scopes, cache_path } => Box::new(DeviceCodeCredential::new(
+            config.authority_host.clone(),
+            tenant,
+            client,
+            scopes.clone(),
+            cache_path.clone(),
+        )),
         CredentialSource::ManagedIdentity(id) => {
             let source = ManagedIdentitySource::detect(|name| {
                 std::env::var(name).ok().filter(|v| !v.trim().is_empty())

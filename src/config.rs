@@ -149,6 +149,14 @@ pub enum CredentialSource {
     AccessToken(Secret),
     /// A managed identity of the Azure resource the code runs on (`managedIdentity`).
     ManagedIdentity(crate::auth::managed_identity::ManagedIdentityId),
+    /// Delegated sign-in with the device code flow (`deviceCode`); mail is sent as the
+    /// signed-in user through `/me`.
+    DeviceCode {
+        /// Space-separated scopes (`scopes`).
+        scopes: String,
+        /// Where the refresh token is kept between runs (`tokenCachePath`).
+        cache_path: Option<PathBuf>,
+    },
 }
 
 impl fmt::Debug for CredentialSource {
@@ -175,6 +183,11 @@ impl fmt::Debug for CredentialSource {
             CredentialSource::ManagedIdentity(id) => {
                 f.debug_tuple("ManagedIdentity").field(id).finish()
             }
+            CredentialSource::DeviceCode { scopes, cache_path } => f
+                .debug_struct("DeviceCode")
+                .field("scopes", scopes)
+                .field("cache_path", cache_path)
+                .finish(),
         }
     }
 }
@@ -187,6 +200,7 @@ pub const CREDENTIAL_KEYS: &[&str] = &[
     "clientAssertionFile",
     "accessToken",
     "managedIdentity",
+    "deviceCode",
 ];
 
 /// Keys that only accompany a credential key.
@@ -288,6 +302,9 @@ pub const CONFIG_KEYS: &[&str] = &[
     "clientAssertionFile",
     "accessToken",
     "managedIdentity",
+    "deviceCode",
+    "scopes",
+    "tokenCachePath",
 ];
 
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
@@ -666,6 +683,12 @@ impl ClientConfigBuilder {
             }
             _ => {}
         }
+        let mut credential = self.credential;
+        if let CredentialSource::DeviceCode { scopes, .. } = &mut credential {
+            if scopes.trim().is_empty() {
+                *scopes = format!("{}/Mail.Send offline_access", self.cloud.graph_endpoint());
+            }
+        }
         let authority_host = match self.authority_host {
             Some(h) => normalize_https_url(&h, "authorityHost", false)?,
             None => self.cloud.authority_host().to_string(),
@@ -709,7 +732,7 @@ impl ClientConfigBuilder {
         Ok(ClientConfig {
             tenant_id,
             client_id,
-            credential: self.credential,
+            credential,
             scope: self.cloud.graph_scope(),
             cloud: self.cloud,
             authority_host,
@@ -828,6 +851,40 @@ fn take_credential(map: &mut Map<String, Value>) -> Result<CredentialSource> {
             CredentialSource::AccessToken(Secret::new(value(map, "accessToken")?))
         }
         Some("managedIdentity") => CredentialSource::ManagedIdentity(take_managed_identity(map)?),
+        Some("deviceCode") => {
+            if map.remove("deviceCode") != Some(Value::Bool(true)) {
+                return Err(
+                    Error::new(ErrorCode::InvalidConfig, "'deviceCode' must be true.")
+                        .with_field("deviceCode"),
+                );
+            }
+            let scopes = match map.remove("scopes") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s),
+                Some(Value::Array(items)) => Some(
+                    items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_string))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| {
+                            Error::new(ErrorCode::InvalidConfig, "'scopes' must be strings.")
+                                .with_field("scopes")
+                        })?
+                        .join(" "),
+                ),
+                Some(_) => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidConfig,
+                        "'scopes' must be a string or an array of strings.",
+                    )
+                    .with_field("scopes"))
+                }
+            };
+            CredentialSource::DeviceCode {
+                scopes: scopes.unwrap_or_default(),
+                cache_path: take_string(map, "tokenCachePath")?.map(PathBuf::from),
+            }
+        }
         _ => CredentialSource::ClientSecret(Secret::new(value(map, "clientSecret")?)),
     })
 }
@@ -1109,6 +1166,17 @@ mod tests {
                 "{bad}"
             );
         }
+        let c = ClientConfig::from_json(r#"{"tenantId":"t","clientId":"c","deviceCode":true,"scopes":["Mail.Send","offline_access"],"tokenCachePath":"/tmp/x.json"}"#).unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::DeviceCode { scopes, cache_path: Some(_) } if scopes == "Mail.Send offline_access")
+        );
+        let c = ClientConfig::from_json(
+            r#"{"tenantId":"t","clientId":"c","deviceCode":true,"cloud":"USGov"}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::DeviceCode { scopes, .. } if scopes == "https://graph.microsoft.us/Mail.Send offline_access")
+        );
         // Secret before certificate before federated token file.
         let env = |vars: &'static [(&'static str, &'static str)]| {
             move |k: &str| {

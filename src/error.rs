@@ -134,6 +134,10 @@ error_codes! {
     AuthenticationFailed => Auth,
     /// No managed identity token could be obtained (no identity, or not on Azure).
     ManagedIdentityUnavailable => Auth,
+    /// The device code expired before the user signed in.
+    DeviceCodeExpired => Auth,
+    /// The user declined the device code sign-in.
+    DeviceCodeDeclined => Auth,
     /// Graph rejected the access token (401 InvalidAuthenticationToken).
     InvalidAuthenticationToken => Auth,
     /// The sender mailbox does not exist or has no Exchange Online mailbox (404 ErrorInvalidUser).

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod certificate;
 pub mod client_assertion;
 pub mod client_secret;
+pub mod device_code;
 pub mod managed_identity;
 pub mod signing;
 pub mod static_token;

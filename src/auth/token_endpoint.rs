@@ -37,6 +37,17 @@ pub async fn post_token_request(
     ctx: &TokenContext<'_>,
     form: Zeroizing<String>,
 ) -> Result<AccessToken> {
+    post_token_request_with_refresh(http, ctx, form)
+        .await
+        .map(|(token, _)| token)
+}
+
+/// Like [`post_token_request`], also returning the refresh token when one is issued.
+pub async fn post_token_request_with_refresh(
+    http: &reqwest::Client,
+    ctx: &TokenContext<'_>,
+    form: Zeroizing<String>,
+) -> Result<(AccessToken, Option<Secret>)> {
     let host = host_of(ctx.token_url);
     let body = bytes::Bytes::from_owner(WipeOnDrop(form));
     let response = http
@@ -67,7 +78,7 @@ pub async fn post_token_request(
     Err(token_error(status, parsed, ctx, &host))
 }
 
-fn parse_token(bytes: &[u8], host: &str) -> Result<AccessToken> {
+fn parse_token(bytes: &[u8], host: &str) -> Result<(AccessToken, Option<Secret>)> {
     let bad = || {
         Error::new(
             ErrorCode::AuthenticationFailed,
@@ -84,11 +95,18 @@ fn parse_token(bytes: &[u8], host: &str) -> Result<AccessToken> {
     if parsed.access_token.is_empty() {
         return Err(bad());
     }
-    Ok(AccessToken {
-        token: Secret::new(parsed.access_token),
-        expires_on: SystemTime::now() + Duration::from_secs(secs),
-        token_type: parsed.token_type.unwrap_or_else(|| "Bearer".to_string()),
-    })
+    let refresh = parsed
+        .refresh_token
+        .filter(|r| !r.is_empty())
+        .map(Secret::new);
+    Ok((
+        AccessToken {
+            token: Secret::new(parsed.access_token),
+            expires_on: SystemTime::now() + Duration::from_secs(secs),
+            token_type: parsed.token_type.unwrap_or_else(|| "Bearer".to_string()),
+        },
+        refresh,
+    ))
 }
 
 /// The AADSTS number of an error response, from `error_codes` or the description.
@@ -220,7 +238,7 @@ mod tests {
 
     #[test]
     fn string_expires_in_is_accepted() {
-        let t = parse_token(
+        let (t, _) = parse_token(
             br#"{"access_token":"abc","expires_in":"3599","token_type":"Bearer"}"#,
             "h",
         )

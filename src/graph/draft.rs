@@ -18,7 +18,8 @@ use crate::progress::{SendControl, SendStep};
 /// What the draft path needs for its requests.
 pub(crate) struct DraftContext<'a> {
     pub http: &'a reqwest::Client,
-    pub graph_endpoint: &'a str,
+    /// `{graph}/v1.0/users/{mailbox}` (app-only) or `{graph}/v1.0/me` (delegated).
+    pub user_base: &'a str,
     pub bearer: HeaderValue,
     pub client_id: &'a str,
     pub mailbox: &'a str,
@@ -27,13 +28,9 @@ pub(crate) struct DraftContext<'a> {
 }
 
 impl DraftContext<'_> {
-    /// `{graph}/v1.0/users/{mailbox}/messages`.
+    /// `{user base}/messages`.
     pub fn messages_url(&self) -> String {
-        format!(
-            "{}/v1.0/users/{}/messages",
-            self.graph_endpoint,
-            path_segment(self.mailbox)
-        )
+        format!("{}/messages", self.user_base)
     }
 
     /// `{graph}/v1.0/users/{mailbox}/messages/{draft id}`.
@@ -85,7 +82,7 @@ pub(crate) struct DraftOutcome {
 /// Sends `msg` through a draft. `body_message` is the message JSON without attachments.
 pub(crate) async fn send_via_draft(
     http: &reqwest::Client,
-    graph_endpoint: &str,
+    user_base: &str,
     token: &AccessToken,
     client_id: &str,
     msg: &ValidatedMessage,
@@ -94,7 +91,7 @@ pub(crate) async fn send_via_draft(
 ) -> Result<DraftOutcome> {
     let mut ctx = DraftContext {
         http,
-        graph_endpoint,
+        user_base,
         bearer: crate::client::bearer(token)?,
         client_id,
         mailbox: &msg.from.address,

@@ -208,6 +208,9 @@ pub struct TokenResponse {
     pub expires_in: serde_json::Value,
     /// The access token.
     pub access_token: String,
+    /// A refresh token (delegated flows with `offline_access`).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 /// A token endpoint error response.

@@ -1,0 +1,85 @@
+//! Delegated sending with the device code flow: the user signs in once, mail goes out through
+//! `/me/sendMail` as that user, the refresh token (kept in a file only the user can read) renews
+//! the token on the next run, and a declined or expired sign-in gets a clear code.
+
+mod support;
+
+use graphmail::ffi::graph_status;
+use graphmail_emulator::{DeviceCodeBehaviour, DEFAULT_TENANT_ID};
+use serde_json::{json, Value};
+use support::{assert_error, FfiClient, TestEmulator};
+
+const PUBLIC_APP: &str = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+const USER: &str = "alerts@contoso.test";
+
+fn start(behaviour: DeviceCodeBehaviour) -> TestEmulator {
+    TestEmulator::start_with(|c| {
+        c.with_public_client(PUBLIC_APP)
+            .with_user(USER)
+            .with_device_code_interval(0)
+            .with_device_code_behaviour(behaviour)
+    })
+}
+
+fn config(t: &TestEmulator, cache: &std::path::Path) -> Value {
+    json!({
+        "tenantId": DEFAULT_TENANT_ID,
+        "clientId": PUBLIC_APP,
+        "deviceCode": true,
+        "tokenCachePath": cache,
+        "authorityHost": t.emulator.base_url(),
+        "graphEndpoint": t.emulator.base_url(),
+        "caCertificatePath": t.emulator.ca_certificate_path(),
+    })
+}
+
+#[test]
+fn sign_in_once_then_refresh_from_the_cache() {
+    let t = start(DeviceCodeBehaviour::ApproveAfterPolls {
+        polls: 2,
+        user: USER.into(),
+    });
+    let cache = t.dir.path().join("token-cache.json");
+    let message = json!({"from": USER, "to": "ops@fabrikam.test", "subject": "as the user"});
+    let (status, r) = FfiClient::new(&config(&t, &cache)).send(&message);
+    assert_eq!(status, graph_status::Ok, "{r}");
+    let m = &t.emulator.messages()[0];
+    assert_eq!(m.mailbox, USER);
+    let s = t.emulator.stats();
+    assert_eq!(s.device_code_requests, 1, "{s:?}");
+    assert!(s.device_code_polls >= 3, "polled until approved: {s:?}");
+    // The cache holds the refresh token, readable only by the user.
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert!(text.contains("refreshToken"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // A new client (a new run) renews silently with the refresh token.
+    let (status, r) = FfiClient::new(&config(&t, &cache)).send(&message);
+    assert_eq!(status, graph_status::Ok, "{r}");
+    let s = t.emulator.stats();
+    assert_eq!(s.device_code_requests, 1, "no second sign-in: {s:?}");
+    assert_eq!(s.refresh_token_requests, 1, "{s:?}");
+    assert_eq!(t.emulator.messages().len(), 2);
+}
+
+#[test]
+fn declined_and_expired_sign_ins_have_clear_codes() {
+    for (behaviour, code) in [
+        (DeviceCodeBehaviour::Decline, "DeviceCodeDeclined"),
+        (DeviceCodeBehaviour::Expire, "DeviceCodeExpired"),
+    ] {
+        let t = start(behaviour);
+        let cache = t.dir.path().join("cache.json");
+        let r = FfiClient::new(&config(&t, &cache))
+            .send(&json!({"from": USER, "to": "ops@fabrikam.test"}));
+        assert_error(&r, graph_status::Auth, code);
+        assert!(t.emulator.messages().is_empty());
+        assert!(!cache.exists(), "nothing cached without a sign-in");
+    }
+}
