@@ -83,3 +83,69 @@ fn declined_and_expired_sign_ins_have_clear_codes() {
         assert!(!cache.exists(), "nothing cached without a sign-in");
     }
 }
+
+#[test]
+fn graphmail_login_then_send_as_the_user() {
+    let t = start(DeviceCodeBehaviour::ApproveAfterPolls {
+        polls: 1,
+        user: USER.into(),
+    });
+    let cache = t.dir.path().join("login-cache.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_graphmail"))
+        .env_clear()
+        .envs(t.env())
+        .args([
+            "login",
+            "--device-code",
+            "--client-id",
+            PUBLIC_APP,
+            "--token-cache",
+        ])
+        .arg(&cache)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("devicelogin"),
+        "the sign-in instructions are shown: {stderr}"
+    );
+    assert!(stdout.contains("Signed in"), "{stdout}");
+    let token_text = std::fs::read_to_string(&cache).unwrap();
+    assert!(
+        !stdout.contains("refreshToken") && !stdout.contains(&token_text),
+        "no token printed"
+    );
+    let config_file = t.file("user.json", config(&t, &cache).to_string().as_bytes());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_graphmail"))
+        .env_clear()
+        .args([
+            "send",
+            "--from",
+            USER,
+            "--to",
+            "ops@fabrikam.test",
+            "--subject",
+            "after login",
+            "--config",
+        ])
+        .arg(&config_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = t.emulator.stats();
+    assert_eq!(
+        (s.device_code_requests, s.refresh_token_requests),
+        (1, 1),
+        "{s:?}"
+    );
+    assert_eq!(t.emulator.messages()[0].mailbox, USER);
+}

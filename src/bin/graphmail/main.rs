@@ -6,6 +6,7 @@
 mod demo;
 mod emulator;
 mod exit;
+mod login;
 mod progress;
 mod send;
 mod sendmail;
@@ -30,6 +31,8 @@ enum Command {
     Send(Box<send::SendArgs>),
     /// Print an access token for Graph as JSON (accessToken, expiresOn, tokenType).
     Token(ConfigArgs),
+    /// Sign in as a user with the device code flow and cache the refresh token.
+    Login(login::LoginArgs),
     /// Run the local Microsoft Graph emulator (HTTPS on 127.0.0.1).
     Emulator(emulator::EmulatorArgs),
     /// Read a message on standard input like sendmail (-t, -f, -F, -i/-oi, recipients as
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Send(args) => send::run(*args),
         Command::Token(args) => token::run(args),
+        Command::Login(args) => login::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Sendmail { args } => sendmail::run(&args),
