@@ -464,8 +464,8 @@ fn report(
         bcc: addresses(&msg.bcc),
         subject: msg.subject.clone(),
         attachments,
-        save_to_sent_items: msg.save_to_sent_items && path == SendPath::SendMail
-            || path == SendPath::Draft,
+        // Graph always keeps a copy of a sent draft in Sent Items.
+        save_to_sent_items: path == SendPath::Draft || msg.save_to_sent_items,
         request_bytes,
         warnings,
     }

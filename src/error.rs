@@ -254,6 +254,13 @@ impl Error {
         }))
     }
 
+    /// Replaces the user-facing message (e.g. to add what happened around the failure),
+    /// keeping the code and every other field.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.0.message = message.into();
+        self
+    }
+
     /// Records the HTTP status the server answered with.
     pub fn with_http_status(mut self, status: u16) -> Self {
         self.0.http_status = Some(status);

@@ -89,13 +89,8 @@ pub(crate) fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig> 
 
 /// Builds the HTTP client used for every request of one [`crate::Client`].
 pub(crate) fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config(config)?)
-        .redirect(reqwest::redirect::Policy::none())
+    let mut builder = base_builder(config)?
         .https_only(true)
-        .user_agent(USER_AGENT)
-        .connect_timeout(config.connect_timeout())
-        .timeout(config.timeout())
         .pool_idle_timeout(std::time::Duration::from_secs(90));
     builder = match &config.proxy {
         ProxySetting::System => builder,
@@ -113,6 +108,21 @@ pub(crate) fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client
             builder.proxy(proxy)
         }
     };
+    finish(builder)
+}
+
+/// What every GraphMail HTTP client shares: TLS (1.2+, validation on), no redirects, the
+/// user agent and the configured timeouts.
+fn base_builder(config: &ClientConfig) -> Result<reqwest::ClientBuilder> {
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(config)?)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(USER_AGENT)
+        .connect_timeout(config.connect_timeout())
+        .timeout(config.timeout()))
+}
+
+fn finish(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
     builder.build().map_err(|e| {
         Error::new(ErrorCode::Internal, "The HTTP client could not be created.").with_source(e)
     })
@@ -149,17 +159,7 @@ pub(crate) fn build_identity_client(
         )
         .with_field("managedIdentity"));
     }
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config(config)?)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .user_agent(USER_AGENT)
-        .connect_timeout(config.connect_timeout())
-        .timeout(config.timeout())
-        .build()
-        .map_err(|e| {
-            Error::new(ErrorCode::Internal, "The HTTP client could not be created.").with_source(e)
-        })
+    finish(base_builder(config)?.no_proxy())
 }
 
 /// Finds a rustls error anywhere in an error's source chain.

@@ -17,17 +17,22 @@ static RUNTIME: Lazy<std::result::Result<Runtime, String>> = Lazy::new(|| {
         .map_err(|e| e.to_string())
 });
 
+/// The shared runtime, created on first use.
+fn runtime() -> Result<&'static Runtime> {
+    RUNTIME.as_ref().map_err(|why| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("GraphMail could not start its async runtime: {why}"),
+        )
+    })
+}
+
 /// Starts `future` on the shared runtime and returns at once.
 pub fn spawn<F>(future: F) -> Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let runtime = RUNTIME.as_ref().map_err(|why| {
-        Error::new(
-            ErrorCode::Internal,
-            format!("GraphMail could not start its async runtime: {why}"),
-        )
-    })?;
+    let runtime = runtime()?;
     runtime.spawn(future);
     Ok(())
 }
@@ -41,12 +46,7 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    let runtime = RUNTIME.as_ref().map_err(|why| {
-        Error::new(
-            ErrorCode::Internal,
-            format!("GraphMail could not start its async runtime: {why}"),
-        )
-    })?;
+    let runtime = runtime()?;
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     runtime.spawn(async move {
         let _ = tx.send(future.await);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every GraphMail test. Installs missing system packages first (Debian/Ubuntu, apt-get):
-# openssl (the TLS 1.1 server test), gcc (the C ABI test), python3 (the ctypes example).
+# openssl (TLS and certificate tests), gcc (the C ABI test), python3 (the ctypes example),
+# mono-mcs and mono-runtime (the PowerShell module's C# interop, compiled as C# 5 and run under mono).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +9,7 @@ missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime) # the C# interop test (mcs, mono)
+{ command -v mcs && command -v mono; } >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime)
 if ((${#missing[@]})); then
     echo "tests/run.sh: installing ${missing[*]}" >&2
     sudo=""

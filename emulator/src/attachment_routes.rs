@@ -184,7 +184,8 @@ pub(crate) fn get(
     Reply::json(StatusCode::OK, &json)
 }
 
-fn draft_for_reading(
+/// The draft `id` of `user`, for a caller allowed to read mail.
+pub(crate) fn draft_for_reading(
     state: &State,
     req: &ApiRequest,
     ctx: &Ctx,

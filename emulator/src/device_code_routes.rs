@@ -3,17 +3,17 @@
 //! code by hand (tests use [`crate::Emulator::approve_device_code`] or a
 //! [`crate::DeviceCodeBehaviour`] instead).
 
-use hyper::header::{HeaderValue, ALLOW};
+use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 use serde_json::json;
 
-use crate::aad_error::{aad_error, missing_parameter, tenant_not_found, AadError};
+use crate::aad_error::{missing_parameter, AadError};
 use crate::delegated_grants::{invalid_scope, own_origins};
-use crate::http::{printable, ApiRequest, Ctx, FormParams, Reply, RequestBody};
+use crate::http::{printable, ApiRequest, Ctx, FormParams, Reply};
 use crate::scopes::DelegatedScopes;
 use crate::server::State;
 use crate::stats::Counters;
-use crate::token::{is_tenant_alias, token_tenant};
+use crate::token::{reject_non_post, reject_oversized_or_unknown_tenant, token_tenant};
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode` with `client_id` and `scope`.
 pub(crate) fn device_authorization(
@@ -22,31 +22,12 @@ pub(crate) fn device_authorization(
     ctx: &Ctx,
     tenant: &str,
 ) -> Reply {
-    if req.method != Method::POST {
-        return aad_error(
-            ctx,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request",
-            900561,
-            &format!(
-                "The endpoint only accepts POST requests. Received a {} request.",
-                req.method
-            ),
-        )
-        .with_header(ALLOW, HeaderValue::from_static("POST"));
+    if let Some(reply) = reject_non_post(req, ctx) {
+        return reply;
     }
     Counters::bump(&state.counters.device_code_requests);
-    if let RequestBody::TooLarge { .. } = req.body {
-        return aad_error(
-            ctx,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request",
-            90014,
-            "The request body is too large.",
-        );
-    }
-    if !state.config.has_tenant(tenant) && !is_tenant_alias(tenant) {
-        return tenant_not_found(ctx, tenant);
+    if let Some(reply) = reject_oversized_or_unknown_tenant(state, req, ctx, tenant) {
+        return reply;
     }
     start(state, req, ctx, tenant).unwrap_or_else(|e| e.reply(ctx))
 }

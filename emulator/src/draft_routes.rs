@@ -4,8 +4,8 @@
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
-use crate::attachment_routes::draft_attachment;
-use crate::config::{PERMISSION_MAIL_READ, PERMISSION_MAIL_READ_WRITE, PERMISSION_MAIL_SEND};
+use crate::attachment_routes::{draft_attachment, draft_for_reading};
+use crate::config::{PERMISSION_MAIL_READ_WRITE, PERMISSION_MAIL_SEND};
 use crate::drafts::{Draft, DraftAttachment};
 use crate::graph::{
     authorize, graph_error, item_not_found, mail_body, mailbox, rule_error, storage_error, MailBody,
@@ -95,22 +95,9 @@ async fn create_checked(
 
 /// `GET /v1.0/users/{id}/messages/{msgId}`: an open draft (`isDraft: true`).
 pub(crate) fn get(state: &State, req: &ApiRequest, ctx: &Ctx, user: &str, id: &str) -> Reply {
-    let checked = (|| {
-        authorize(
-            state,
-            req,
-            ctx,
-            &[PERMISSION_MAIL_READ_WRITE, PERMISSION_MAIL_READ],
-        )?;
-        let mailbox = mailbox(state, ctx, user)?;
-        let draft = state
-            .drafts
-            .get(mailbox, id)
-            .ok_or_else(|| item_not_found(ctx))?;
-        Ok::<_, Reply>(Reply::json(StatusCode::OK, &draft.graph_json(&ctx.origin)))
-    })();
-    match checked {
-        Ok(reply) | Err(reply) => reply,
+    match draft_for_reading(state, req, ctx, user, id) {
+        Ok((_, draft)) => Reply::json(StatusCode::OK, &draft.graph_json(&ctx.origin)),
+        Err(reply) => reply,
     }
 }
 

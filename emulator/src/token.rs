@@ -152,11 +152,10 @@ pub(crate) fn token_tenant(state: &State, tenant: &str) -> String {
     }
 }
 
-/// `/{tenant}/oauth2/v2.0/token`: checks method, body size and tenant, then dispatches on
-/// `grant_type` (`client_credentials`, device code, `refresh_token`).
-pub(crate) fn token_endpoint(state: &State, req: &ApiRequest, ctx: &Ctx, tenant: &str) -> Reply {
-    if req.method != Method::POST {
-        return aad_error(
+/// The identity platform's answer to anything but `POST` on a form endpoint.
+pub(crate) fn reject_non_post(req: &ApiRequest, ctx: &Ctx) -> Option<Reply> {
+    (req.method != Method::POST).then(|| {
+        aad_error(
             ctx,
             StatusCode::METHOD_NOT_ALLOWED,
             "invalid_request",
@@ -166,19 +165,38 @@ pub(crate) fn token_endpoint(state: &State, req: &ApiRequest, ctx: &Ctx, tenant:
                 req.method
             ),
         )
-        .with_header(ALLOW, HeaderValue::from_static("POST"));
-    }
+        .with_header(ALLOW, HeaderValue::from_static("POST"))
+    })
+}
+
+/// The identity platform's answer to a form body over the limit or an unknown tenant.
+pub(crate) fn reject_oversized_or_unknown_tenant(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    tenant: &str,
+) -> Option<Reply> {
     if let RequestBody::TooLarge { .. } = req.body {
-        return aad_error(
+        return Some(aad_error(
             ctx,
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request",
             90014,
             "The request body is too large.",
-        );
+        ));
     }
-    if !state.config.has_tenant(tenant) && !is_tenant_alias(tenant) {
-        return tenant_not_found(ctx, tenant);
+    (!state.config.has_tenant(tenant) && !is_tenant_alias(tenant))
+        .then(|| tenant_not_found(ctx, tenant))
+}
+
+/// `/{tenant}/oauth2/v2.0/token`: checks method, body size and tenant, then dispatches on
+/// `grant_type` (`client_credentials`, device code, `refresh_token`).
+pub(crate) fn token_endpoint(state: &State, req: &ApiRequest, ctx: &Ctx, tenant: &str) -> Reply {
+    if let Some(reply) = reject_non_post(req, ctx) {
+        return reply;
+    }
+    if let Some(reply) = reject_oversized_or_unknown_tenant(state, req, ctx, tenant) {
+        return reply;
     }
     let form = FormParams::parse(req.body.bytes());
     let counters = &state.counters;

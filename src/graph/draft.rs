@@ -113,29 +113,11 @@ pub(crate) async fn send_via_draft(
             } else {
                 let id = ctx.message_id.clone().unwrap_or_default();
                 let msg = format!("{} The draft (id {id}) could not be deleted: remove it from the Drafts folder of {}.", e.message(), ctx.mailbox);
-                rebuild(e, msg)
+                e.with_message(msg)
             };
             Err(e.with_draft_deleted(deleted))
         }
     }
-}
-
-/// A copy of `e` with another message (keeping code, status, ids, step).
-fn rebuild(e: Error, message: String) -> Error {
-    let mut out = Error::new(e.code(), message).with_request_id(e.request_id().map(str::to_string));
-    if let Some(s) = e.http_status() {
-        out = out.with_http_status(s);
-    }
-    if let Some(g) = e.graph_code() {
-        out = out.with_graph_code(g.to_string());
-    }
-    if let Some(f) = e.field() {
-        out = out.with_field(f.to_string());
-    }
-    if let Some(step) = e.step() {
-        out = out.with_step(step);
-    }
-    out
 }
 
 async fn create_draft(ctx: &DraftContext<'_>, message: &WireMessage) -> Result<String> {
@@ -157,7 +139,7 @@ async fn create_draft(ctx: &DraftContext<'_>, message: &WireMessage) -> Result<S
             "Graph denied creating a draft in '{}' for application '{}'. Messages with attachments of 3 MB or more are sent through a draft and an upload session, which needs the Mail.ReadWrite application permission (with admin consent) besides Mail.Send, and the mailbox inside the app's access policy or RBAC scope. (This path always keeps a copy in Sent Items.) {}",
             ctx.mailbox, ctx.client_id, base.message()
         );
-        return Err(rebuild(base, message).with_step("createDraft"));
+        return Err(base.with_message(message).with_step("createDraft"));
     }
     if answer.status != 201 && answer.status != 200 {
         return Err(ctx
@@ -253,7 +235,8 @@ async fn fill_and_send(ctx: &DraftContext<'_>, msg: &ValidatedMessage) -> Result
                 Some(true) => Err(e.with_step("sendDraft")),
                 None => {
                     let msg = format!("{} Whether the message was sent is unknown: check the Sent Items and Drafts folders of {} before sending again.", e.message(), ctx.mailbox);
-                    Err(rebuild(e, msg)
+                    Err(e
+                        .with_message(msg)
                         .with_step("sendDraft")
                         .with_draft_deleted(false))
                 }

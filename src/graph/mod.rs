@@ -58,7 +58,8 @@ pub(crate) fn graph_error(
     let mailbox = ctx.mailbox;
     let app = ctx.client_id;
     let (code, hint) = match (status, graph_code.as_str()) {
-        (404, "ErrorInvalidUser" | "ResourceNotFound" | "MailboxNotEnabledForRESTAPI") | (404, _) => (
+        // ErrorInvalidUser, ResourceNotFound, MailboxNotEnabledForRESTAPI, ...
+        (404, _) => (
             ErrorCode::MailboxNotFound,
             format!("The sender mailbox '{mailbox}' was not found. Check that From is the primary SMTP address of a licensed Exchange Online mailbox (user or shared) in this tenant."),
         ),
