@@ -192,8 +192,9 @@ enum graph_status graph_send_mail_preview(struct graph_client *client,
  *
  * The message is parsed and validated before anything starts: invalid input fails here, with
  * `*send_out` NULL and error JSON in `*error_json_out` (as `graph_send_mail` would report
- * it). On success `*send_out` receives the operation (free it with `graph_send_free`) and
- * `*error_json_out` is NULL.
+ * it; free it with `graph_string_free`). A NULL `client`, `message_json` or `send_out` is
+ * `GRAPH_STATUS_INVALID_ARGUMENT` with code `NullArgument`. On success `*send_out` receives the
+ * operation (free it with `graph_send_free`) and `*error_json_out` is NULL.
  *
  * # Safety
  * `client` must be a live client; `message_json` a NUL-terminated string; `send_out` valid
@@ -209,6 +210,9 @@ enum graph_status graph_send_mail_start(struct graph_client *client,
  * `{"step", "bytesSent", "bytesTotal", "done", "cancelRequested"}`, where `step` is one of
  * `pending`, `preparing`, `authenticating`, `sending`, `creatingDraft`, `uploading`,
  * `sendingDraft`, `cleaningUp`, `done`. Free the string with `graph_string_free`.
+ * A NULL `send` gives `GRAPH_STATUS_INVALID_ARGUMENT` and error JSON (code `NullArgument`) in
+ * `*progress_json_out`; a NULL `progress_json_out` is refused with
+ * `GRAPH_STATUS_INVALID_ARGUMENT` and nothing written.
  *
  * # Safety
  * `send` must be a live operation; `progress_json_out` valid for a pointer write.
@@ -229,9 +233,12 @@ void graph_send_cancel(struct graph_send *send);
 /**
  * Waits up to `timeout_ms` milliseconds (0: just look) for a send to finish.
  *
- * Finished: returns the send's status and writes its result JSON (as `graph_send_mail` would)
- * to `*result_json_out`; may be called again and returns the same result. Still running:
- * returns `GRAPH_STATUS_PENDING` and writes nothing.
+ * Finished: returns the send's status and writes its result JSON (as `graph_send_mail` would:
+ * the report, or error JSON) to `*result_json_out`, to free with `graph_string_free`; may be
+ * called again and returns the same result. Still running: returns `GRAPH_STATUS_PENDING` and
+ * leaves `*result_json_out` NULL. A NULL `send` gives `GRAPH_STATUS_INVALID_ARGUMENT` with
+ * error JSON (code `NullArgument`); a NULL `result_json_out` is refused with
+ * `GRAPH_STATUS_INVALID_ARGUMENT` and nothing written.
  *
  * # Safety
  * `send` must be a live operation; `result_json_out` valid for a pointer write.

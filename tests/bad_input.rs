@@ -3,7 +3,10 @@
 
 mod support;
 
-use graphmail::ffi::{graph_acquire_token, graph_client_new, graph_send_mail, graph_status};
+use graphmail::ffi::{
+    graph_acquire_token, graph_client_new, graph_send_mail, graph_send_mail_start,
+    graph_send_progress, graph_send_wait, graph_status,
+};
 use serde_json::{json, Value};
 use support::{assert_error, FfiClient, TestEmulator};
 
@@ -174,6 +177,33 @@ fn null_pointers_are_refused_cleanly() {
     let cfg = std::ffi::CString::new(t.config().to_string()).unwrap();
     let mut err = std::ptr::null_mut();
     let status = unsafe { graph_client_new(cfg.as_ptr(), std::ptr::null_mut(), &mut err) };
+    let err: Value = serde_json::from_str(&support::take(err).unwrap()).unwrap();
+    assert_error(
+        &(status, err),
+        graph_status::InvalidArgument,
+        "NullArgument",
+    );
+    // The background-send functions with a NULL operation or client.
+    let mut out = std::ptr::null_mut();
+    let status = unsafe { graph_send_progress(std::ptr::null_mut(), &mut out) };
+    let err: Value = serde_json::from_str(&support::take(out).unwrap()).unwrap();
+    assert_error(
+        &(status, err),
+        graph_status::InvalidArgument,
+        "NullArgument",
+    );
+    let mut out = std::ptr::null_mut();
+    let status = unsafe { graph_send_wait(std::ptr::null_mut(), 0, &mut out) };
+    let err: Value = serde_json::from_str(&support::take(out).unwrap()).unwrap();
+    assert_error(
+        &(status, err),
+        graph_status::InvalidArgument,
+        "NullArgument",
+    );
+    let (mut op, mut err) = (std::ptr::null_mut(), std::ptr::null_mut());
+    let status =
+        unsafe { graph_send_mail_start(std::ptr::null_mut(), msg.as_ptr(), &mut op, &mut err) };
+    assert!(op.is_null());
     let err: Value = serde_json::from_str(&support::take(err).unwrap()).unwrap();
     assert_error(
         &(status, err),
