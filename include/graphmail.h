@@ -98,6 +98,28 @@ typedef struct graph_client graph_client;
  */
 typedef struct graph_send graph_send;
 
+/**
+ * Signs a client assertion for [`graph_client_new_with_signer`].
+ *
+ * `algorithm` is `"PS256"` (RSASSA-PSS, SHA-256, salt length 32) or `"RS256"`
+ * (RSASSA-PKCS1-v1_5, SHA-256). Sign the `data_len` bytes at `data` (hash them with SHA-256
+ * as part of signing), write the signature (as many bytes as the key's modulus) to
+ * `signature_out`, which has room for `signature_capacity` bytes (2048), store its length in
+ * `*signature_len_out` and return 0. Any other return value means the signing failed; the
+ * token request then fails with error code `SignerFailed`.
+ *
+ * Called on a library thread (not the thread that created the client), at most once at a
+ * time per client, only when a new token is needed. It must not unwind or throw into the
+ * library. `userdata` is the pointer given to `graph_client_new_with_signer`.
+ */
+typedef int32_t (*graph_sign_callback)(void *userdata,
+                                       const char *algorithm,
+                                       const uint8_t *data,
+                                       size_t data_len,
+                                       uint8_t *signature_out,
+                                       size_t signature_capacity,
+                                       size_t *signature_len_out);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -105,15 +127,22 @@ extern "C" {
 /**
  * Creates a client from a JSON configuration.
  *
- * `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, one credential
- * (`clientSecret`; or `certificatePath` with `certificatePassword`, `sendCertificateChain`,
- * `certificateAlgorithm`; or `clientAssertion`; or `clientAssertionFile`; or `accessToken`),
- * `cloud` (`Global`, `USGov`, `USGovDoD`, `China`), `authorityHost`, `graphEndpoint`,
- * `caCertificatePath`, `proxy`, `timeoutSeconds`, `connectTimeoutSeconds`, `maxMessageBytes`,
- * `useEnvironment` (see README "Configuration"). A certificate file is read here. NULL or an empty
- * string reads the environment instead (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
- * `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`).
- * No request is made.
+ * `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, at most one
+ * credential (`clientSecret`; or `certificatePath` with `certificatePassword`,
+ * `sendCertificateChain`, `certificateAlgorithm`; or `clientAssertion`; or
+ * `clientAssertionFile`; or `accessToken`; or `managedIdentity` (`true` or
+ * `{"clientId"|"objectId"|"resourceId": ...}`); or `deviceCode` (`true`) with `scopes`,
+ * `tokenCachePath`, `deviceCodePrompt`; `signingCertificate` needs
+ * `graph_client_new_with_signer`), `cloud` (`Global`, `USGov`, `USGovDoD`, `China`),
+ * `authorityHost`, `graphEndpoint`, `caCertificatePath`, `proxy`, `timeoutSeconds`,
+ * `connectTimeoutSeconds`, `maxMessageBytes`, `useEnvironment` (see README "Configuration").
+ * A certificate file is read here. NULL or an empty string reads the environment instead
+ * (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`,
+ * `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`, ...). Without a credential (in the JSON or
+ * NULL), the environment's is used (a secret, else `AZURE_CLIENT_CERTIFICATE_PATH`, else
+ * `AZURE_FEDERATED_TOKEN_FILE`), else the host's managed identity; when none works, the
+ * first token request fails with `CredentialUnavailable`, listing what each source said.
+ * No request is made here.
  *
  * On success `*client_out` receives the client (free it with `graph_client_free`) and
  * `*error_json_out` is NULL. On failure `*client_out` is NULL and `*error_json_out` (if
@@ -206,10 +235,31 @@ enum graph_status graph_send_mail_start(struct graph_client *client,
                                         char **error_json_out);
 
 /**
+ * Starts signing in in the background and returns at once: gets a token for the client's
+ * credential (from its cache if it has one), so a caller can check a credential, and show a
+ * device-code sign-in's instructions, before sending anything.
+ *
+ * Follow it as a send: `graph_send_progress` (step `authenticating`; while a device-code
+ * sign-in waits for the user, `signIn`: `{"message", "userCode", "verificationUri",
+ * "expiresOn"}`), `graph_send_cancel`, `graph_send_wait` and `graph_send_free`. The result is
+ * `{"status": "signedIn", "tokenType", "expiresOn", "expiresOnUnix"}` (never the token) or
+ * error JSON. A NULL `client` or `send_out` is `GRAPH_STATUS_INVALID_ARGUMENT` with code
+ * `NullArgument`.
+ *
+ * # Safety
+ * `client` must be a live client; `send_out` valid for a pointer write; `error_json_out`
+ * NULL or valid for a pointer write.
+ */
+enum graph_status graph_sign_in_start(struct graph_client *client,
+                                      struct graph_send **send_out,
+                                      char **error_json_out);
+
+/**
  * Writes the progress of a send to `*progress_json_out`:
  * `{"step", "bytesSent", "bytesTotal", "done", "cancelRequested"}`, where `step` is one of
  * `pending`, `preparing`, `authenticating`, `sending`, `creatingDraft`, `uploading`,
- * `sendingDraft`, `cleaningUp`, `done`. Free the string with `graph_string_free`.
+ * `sendingDraft`, `cleaningUp`, `done`; plus `signIn` (`{"message", "userCode",
+ * "verificationUri", "expiresOn"}`) while a device-code sign-in waits for the user. Free the string with `graph_string_free`.
  * A NULL `send` gives `GRAPH_STATUS_INVALID_ARGUMENT` and error JSON (code `NullArgument`) in
  * `*progress_json_out`; a NULL `progress_json_out` is refused with
  * `GRAPH_STATUS_INVALID_ARGUMENT` and nothing written.
@@ -217,7 +267,8 @@ enum graph_status graph_send_mail_start(struct graph_client *client,
  * # Safety
  * `send` must be a live operation; `progress_json_out` valid for a pointer write.
  */
-enum graph_status graph_send_progress(struct graph_send *send, char **progress_json_out);
+enum graph_status graph_send_progress(struct graph_send *send,
+                                      char **progress_json_out);
 
 /**
  * Asks a send to stop. It stops between requests or abandons the one in flight, deletes any
@@ -252,9 +303,35 @@ enum graph_status graph_send_wait(struct graph_send *send,
  * background). NULL is ignored. The operation must not be used afterwards.
  *
  * # Safety
- * `send` must be NULL or a pointer from `graph_send_mail_start` not yet freed.
+ * `send` must be NULL or a pointer from `graph_send_mail_start` or `graph_sign_in_start`
+ * not yet freed.
  */
 void graph_send_free(struct graph_send *send);
+
+/**
+ * Creates a client whose certificate's private key stays with the caller.
+ *
+ * `config_json` is as for `graph_client_new`, with the credential `signingCertificate`: the
+ * certificate registered on the application, as its DER bytes in standard base64, or an array
+ * of such strings (that certificate first, then its chain, sent in `x5c` when
+ * `sendCertificateChain` is true); `certificateAlgorithm` picks `"PS256"` (default) or
+ * `"RS256"`. Whenever a new token is needed, the library builds the client assertion and calls
+ * `sign` to sign it, then checks the signature against the certificate before sending it
+ * (a signer using another key fails with `SignerFailed`, before anything is sent).
+ *
+ * `userdata` is passed to `sign` as is; it (and `sign`) must stay valid until
+ * `graph_client_free` returns. Results and errors as for `graph_client_new`; a NULL `sign` is
+ * `GRAPH_STATUS_INVALID_ARGUMENT` with code `NullArgument`.
+ *
+ * # Safety
+ * As `graph_client_new`; `sign` must be NULL or a function following [`graph_sign_callback`]'s
+ * contract, callable from any thread with `userdata`.
+ */
+enum graph_status graph_client_new_with_signer(const char *config_json,
+                                               graph_sign_callback sign,
+                                               void *userdata,
+                                               struct graph_client **client_out,
+                                               char **error_json_out);
 
 /**
  * Frees a string returned by any GraphMail function (result JSON, error JSON, token JSON).

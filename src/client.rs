@@ -10,9 +10,10 @@ use crate::auth::cache::TokenCache;
 use crate::auth::certificate::CertificateCredential;
 use crate::auth::client_assertion::{AssertionSource, ClientAssertionCredential};
 use crate::auth::client_secret::ClientSecretCredential;
-use crate::auth::device_code::DeviceCodeCredential;
+use crate::auth::default_chain::DefaultCredential;
+use crate::auth::device_code::{DeviceCodeCredential, SignInPrompt, SignInSlot};
 use crate::auth::managed_identity::{ManagedIdentityCredential, ManagedIdentitySource};
-use crate::auth::signing::SigningCertificate;
+use crate::auth::signing::{AssertionSigner, SigningCertificate};
 use crate::auth::static_token::AccessTokenCredential;
 use crate::auth::{AccessToken, Credential, TokenRequest};
 use crate::config::{ClientConfig, CredentialSource};
@@ -59,6 +60,7 @@ struct Inner {
     http: reqwest::Client,
     credential: Box<dyn Credential>,
     tokens: TokenCache,
+    sign_in: SignInSlot,
 }
 
 impl std::fmt::Debug for Inner {
@@ -76,16 +78,49 @@ impl Client {
     /// Creates a client. Builds the TLS configuration (reading `caCertificatePath`) and the HTTP
     /// client; makes no request.
     pub fn new(config: ClientConfig) -> Result<Client> {
+        Self::create(config, None)
+    }
+
+    /// Creates a client whose certificate key stays with the caller: the configuration's
+    /// credential is a `signingCertificate` ([`CredentialSource::SigningCertificate`]) and
+    /// `signer` signs each client assertion (for example with a non-exportable key of the
+    /// Windows certificate store). Each signature is checked against the certificate before
+    /// it is sent.
+    pub fn new_with_signer(
+        config: ClientConfig,
+        signer: Arc<dyn AssertionSigner>,
+    ) -> Result<Client> {
+        if !matches!(
+            config.credential,
+            CredentialSource::SigningCertificate { .. }
+        ) {
+            return Err(Error::new(
+                ErrorCode::MissingSetting,
+                "A client with a signer needs 'signingCertificate' (the certificate's DER bytes in base64) as its credential, and no other credential.",
+            )
+            .with_field("signingCertificate"));
+        }
+        Self::create(config, Some(signer))
+    }
+
+    fn create(config: ClientConfig, signer: Option<Arc<dyn AssertionSigner>>) -> Result<Client> {
         let http = build_http_client(&config)?;
-        let credential = credential_for(&config)?;
+        let sign_in = SignInSlot::default();
+        let credential = credential_for(&config, signer, &sign_in)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
                 credential,
                 tokens: TokenCache::new(),
+                sign_in,
             }),
         })
+    }
+
+    /// The device-code sign-in waiting for the user, if one is (what to show them).
+    pub fn pending_sign_in(&self) -> Option<SignInPrompt> {
+        self.inner.sign_in.lock().ok().and_then(|p| p.clone())
     }
 
     /// The configuration.
@@ -379,7 +414,11 @@ impl Client {
 
 /// The credential a configuration asks for. A certificate is loaded here, so a bad file is
 /// reported when the client is created.
-fn credential_for(config: &ClientConfig) -> Result<Box<dyn Credential>> {
+fn credential_for(
+    config: &ClientConfig,
+    signer: Option<Arc<dyn AssertionSigner>>,
+    sign_in: &SignInSlot,
+) -> Result<Box<dyn Credential>> {
     let (url, tenant, client) = (
         config.token_url(),
         config.tenant_id.clone(),
@@ -421,12 +460,52 @@ fn credential_for(config: &ClientConfig) -> Result<Box<dyn Credential>> {
             AssertionSource::File(path.clone()),
         )),
         CredentialSource::AccessToken(token) => Box::new(AccessTokenCredential::new(token.clone())),
-        CredentialSource::DeviceCode { scopes, cache_path } => Box::new(DeviceCodeCredential::new(
-            config.authority_host.clone(),
-            tenant,
-            client,
-            scopes.clone(),
-            cache_path.clone(),
+        CredentialSource::DeviceCode {
+            scopes,
+            cache_path,
+            prompt_to_stderr,
+        } => Box::new(
+            DeviceCodeCredential::new(
+                config.authority_host.clone(),
+                tenant,
+                client,
+                scopes.clone(),
+                cache_path.clone(),
+            )
+            .with_prompt(Arc::clone(sign_in), *prompt_to_stderr),
+        ),
+        CredentialSource::SigningCertificate {
+            certificates,
+            send_chain,
+            algorithm,
+        } => {
+            let signer = signer.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'signingCertificate' needs a signer that holds the private key: create the client with graph_client_new_with_signer (Client::new_with_signer), or give certificatePath instead.",
+                )
+                .with_field("signingCertificate")
+            })?;
+            let certificate = SigningCertificate::with_signer(certificates.clone(), signer)?;
+            Box::new(CertificateCredential::new(
+                url,
+                tenant,
+                client,
+                Arc::new(certificate),
+                *algorithm,
+                *send_chain,
+            ))
+        }
+        CredentialSource::Default {
+            managed_identity,
+            environment,
+        } => Box::new(DefaultCredential::new(
+            environment.clone(),
+            ManagedIdentitySource::detect(|name| {
+                std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+            }),
+            managed_identity.clone(),
+            |source| crate::http::build_identity_client(config, source),
         )),
         CredentialSource::ManagedIdentity(id) => {
             let source = ManagedIdentitySource::detect(|name| {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -156,6 +157,29 @@ pub enum CredentialSource {
         scopes: String,
         /// Where the refresh token is kept between runs (`tokenCachePath`).
         cache_path: Option<PathBuf>,
+        /// Write the sign-in message to standard error (`deviceCodePrompt`: `"stderr"`, the
+        /// default) or only publish it in the operation's progress (`"none"`).
+        prompt_to_stderr: bool,
+    },
+    /// A certificate whose private key stays with the caller, who signs each assertion
+    /// (`signingCertificate`, with `graph_client_new_with_signer` or
+    /// [`crate::Client::new_with_signer`]): a Windows certificate-store key, for instance.
+    SigningCertificate {
+        /// DER certificates: the registered one first, then its chain.
+        certificates: Vec<Vec<u8>>,
+        /// Send the chain in `x5c` (`sendCertificateChain`).
+        send_chain: bool,
+        /// PS256 (default) or RS256 (`certificateAlgorithm`).
+        algorithm: crate::auth::signing::AssertionAlgorithm,
+    },
+    /// No credential was configured and the environment holds none: try managed identity, as
+    /// the last link of azure-identity's DefaultAzureCredential chain. A failure lists what
+    /// each source said ([`crate::ErrorCode::CredentialUnavailable`]).
+    Default {
+        /// The identity to ask for: user-assigned by `AZURE_CLIENT_ID` when that is set.
+        managed_identity: crate::auth::managed_identity::ManagedIdentityId,
+        /// Why the environment gave no credential.
+        environment: String,
     },
 }
 
@@ -183,10 +207,33 @@ impl fmt::Debug for CredentialSource {
             CredentialSource::ManagedIdentity(id) => {
                 f.debug_tuple("ManagedIdentity").field(id).finish()
             }
-            CredentialSource::DeviceCode { scopes, cache_path } => f
+            CredentialSource::DeviceCode {
+                scopes,
+                cache_path,
+                prompt_to_stderr,
+            } => f
                 .debug_struct("DeviceCode")
                 .field("scopes", scopes)
                 .field("cache_path", cache_path)
+                .field("prompt_to_stderr", prompt_to_stderr)
+                .finish(),
+            CredentialSource::SigningCertificate {
+                certificates,
+                send_chain,
+                algorithm,
+            } => f
+                .debug_struct("SigningCertificate")
+                .field("certificates", &certificates.len())
+                .field("send_chain", send_chain)
+                .field("algorithm", algorithm)
+                .finish(),
+            CredentialSource::Default {
+                managed_identity,
+                environment,
+            } => f
+                .debug_struct("Default")
+                .field("managed_identity", managed_identity)
+                .field("environment", environment)
                 .finish(),
         }
     }
@@ -201,6 +248,7 @@ pub const CREDENTIAL_KEYS: &[&str] = &[
     "accessToken",
     "managedIdentity",
     "deviceCode",
+    "signingCertificate",
 ];
 
 /// Keys that only accompany a credential key.
@@ -305,6 +353,8 @@ pub const CONFIG_KEYS: &[&str] = &[
     "deviceCode",
     "scopes",
     "tokenCachePath",
+    "deviceCodePrompt",
+    "signingCertificate",
 ];
 
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
@@ -427,9 +477,38 @@ impl ClientConfig {
             )
             .with_field(unknown.clone()));
         }
+        let environment = if has_credential_key(&map) {
+            None
+        } else {
+            take_environment_credential(&mut map, lookup)?
+        };
         let tenant_id = take_string(&mut map, "tenantId")?.unwrap_or_default();
         let client_id = take_string(&mut map, "clientId")?.unwrap_or_default();
-        let credential = take_credential(&mut map)?;
+        let credential = match environment {
+            // Nothing in the configuration or the environment: managed identity, last.
+            Some(why) => {
+                for key in CREDENTIAL_COMPANIONS
+                    .iter()
+                    .chain(["scopes", "tokenCachePath", "deviceCodePrompt"].iter())
+                {
+                    if map.get(*key).is_some_and(|v| !v.is_null()) {
+                        return Err(Error::new(
+                            ErrorCode::InvalidConfig,
+                            format!("'{key}' is given without the credential it belongs to."),
+                        )
+                        .with_field(*key));
+                    }
+                }
+                CredentialSource::Default {
+                    managed_identity: match lookup("AZURE_CLIENT_ID") {
+                        Some(id) => crate::auth::managed_identity::ManagedIdentityId::ClientId(id),
+                        None => crate::auth::managed_identity::ManagedIdentityId::SystemAssigned,
+                    },
+                    environment: why,
+                }
+            }
+            None => take_credential(&mut map)?,
+        };
         let mut b =
             ClientConfig::builder(tenant_id, client_id, Secret::default()).credential(credential);
         if let Some(cloud) = take_string(&mut map, "cloud")? {
@@ -493,32 +572,19 @@ impl ClientConfig {
     }
 
     /// Like [`ClientConfig::from_env`], reading variables through `lookup` (for tests).
+    ///
+    /// The credential is the environment's (a secret, else a certificate, else a federated
+    /// token file, each with `AZURE_TENANT_ID` and `AZURE_CLIENT_ID`); without one, managed
+    /// identity ([`CredentialSource::Default`]).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let credential = [
-            "AZURE_CLIENT_SECRET",
-            "AZURE_CLIENT_CERTIFICATE_PATH",
-            "AZURE_FEDERATED_TOKEN_FILE",
-        ]
-        .iter()
-        .find(|v| lookup(v).is_some())
-        .copied()
-        .unwrap_or("AZURE_CLIENT_SECRET");
-        for (var, what) in [
-            ("AZURE_TENANT_ID", "directory (tenant) id or domain"),
-            ("AZURE_CLIENT_ID", "application (client) id"),
-            (credential, "client secret value (or set AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE)"),
-        ] {
-            if lookup(var).is_none() {
-                return Err(Error::new(
-                    ErrorCode::MissingSetting,
-                    format!(
-                        "No configuration was given and {var} is not set: set it to the {what}."
-                    ),
-                )
-                .with_field(var));
-            }
+        let mut map = env_map(&lookup)?;
+        for key in CREDENTIAL_KEYS.iter().chain(CREDENTIAL_COMPANIONS) {
+            map.remove(*key);
         }
-        Self::from_map(env_map(&lookup)?, &lookup)
+        for key in ["tenantId", "clientId"] {
+            map.remove(key);
+        }
+        Self::from_map(map, &lookup)
     }
 
     /// Directory (tenant) id or domain.
@@ -644,7 +710,9 @@ impl ClientConfigBuilder {
         let tenant_id = self.tenant_id.trim().to_string();
         let token_only = matches!(
             self.credential,
-            CredentialSource::AccessToken(_) | CredentialSource::ManagedIdentity(_)
+            CredentialSource::AccessToken(_)
+                | CredentialSource::ManagedIdentity(_)
+                | CredentialSource::Default { .. }
         );
         if tenant_id.is_empty() && !token_only {
             return Err(missing("tenantId", "the directory (tenant) id or domain"));
@@ -787,6 +855,84 @@ fn normalize_https_url(raw: &str, field: &str, strip_version: bool) -> Result<St
     Ok(s)
 }
 
+/// Whether the configuration names a credential.
+fn has_credential_key(map: &Map<String, Value>) -> bool {
+    CREDENTIAL_KEYS
+        .iter()
+        .any(|k| map.get(*k).is_some_and(|v| !v.is_null()))
+}
+
+/// For a configuration without a credential: moves the environment's credential (as
+/// azure-identity's EnvironmentCredential reads it) into `map`, with the tenant and client
+/// ids it needs, and returns `None`; or returns why the environment has no usable credential.
+fn take_environment_credential(
+    map: &mut Map<String, Value>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>> {
+    let env = env_map(lookup)?;
+    let Some((key, var)) = ENVIRONMENT_VARIABLES
+        .iter()
+        .find(|(k, _)| CREDENTIAL_KEYS.contains(k) && env.contains_key(*k))
+    else {
+        return Ok(Some(
+            "none of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE is set".to_string(),
+        ));
+    };
+    for (id, id_var) in [
+        ("tenantId", "AZURE_TENANT_ID"),
+        ("clientId", "AZURE_CLIENT_ID"),
+    ] {
+        if map.get(id).is_none_or(Value::is_null) && !env.contains_key(id) {
+            return Ok(Some(format!(
+                "{var} is set but {id_var} is not (and the configuration has no '{id}')"
+            )));
+        }
+    }
+    for (k, v) in env {
+        let wanted = k == *key
+            || CREDENTIAL_COMPANIONS.contains(&k.as_str())
+            || (matches!(k.as_str(), "tenantId" | "clientId")
+                && map.get(&k).is_none_or(Value::is_null));
+        if wanted {
+            map.insert(k, v);
+        }
+    }
+    Ok(None)
+}
+
+/// `signingCertificate`: one base64 DER certificate, or an array of them (leaf first).
+fn take_signing_certificates(map: &mut Map<String, Value>) -> Result<Vec<Vec<u8>>> {
+    let bad = || {
+        Error::new(
+            ErrorCode::InvalidConfig,
+            "'signingCertificate' must be the certificate's DER bytes in base64, or an array of them (the registered certificate first, then its chain).",
+        )
+        .with_field("signingCertificate")
+    };
+    let items = match map.remove("signingCertificate") {
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => return Err(bad()),
+    };
+    items
+        .iter()
+        .map(|s| {
+            let compact: String = s.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact.as_bytes())
+                .ok()
+                .filter(|der| !der.is_empty())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
+
 /// Reads the one credential key (and its companions) of a configuration object.
 fn take_credential(map: &mut Map<String, Value>) -> Result<CredentialSource> {
     let given: Vec<&str> = CREDENTIAL_KEYS
@@ -851,6 +997,11 @@ fn take_credential(map: &mut Map<String, Value>) -> Result<CredentialSource> {
             CredentialSource::AccessToken(Secret::new(value(map, "accessToken")?))
         }
         Some("managedIdentity") => CredentialSource::ManagedIdentity(take_managed_identity(map)?),
+        Some("signingCertificate") => CredentialSource::SigningCertificate {
+            certificates: take_signing_certificates(map)?,
+            send_chain,
+            algorithm,
+        },
         Some("deviceCode") => {
             if map.remove("deviceCode") != Some(Value::Bool(true)) {
                 return Err(
@@ -880,9 +1031,25 @@ fn take_credential(map: &mut Map<String, Value>) -> Result<CredentialSource> {
                     .with_field("scopes"))
                 }
             };
+            let prompt_to_stderr = match take_string(map, "deviceCodePrompt")?
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                None | Some("stderr") => true,
+                Some("none") => false,
+                Some(_) => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidConfig,
+                        "'deviceCodePrompt' must be \"stderr\" or \"none\".",
+                    )
+                    .with_field("deviceCodePrompt"))
+                }
+            };
             CredentialSource::DeviceCode {
                 scopes: scopes.unwrap_or_default(),
                 cache_path: take_string(map, "tokenCachePath")?.map(PathBuf::from),
+                prompt_to_stderr,
             }
         }
         _ => CredentialSource::ClientSecret(Secret::new(value(map, "clientSecret")?)),

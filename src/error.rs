@@ -126,6 +126,9 @@ error_codes! {
     ApplicationNotFound => Auth,
     /// The client assertion (certificate or federated token) was rejected (AADSTS700027 and kin).
     ClientAssertionRejected => Auth,
+    /// The caller's signing callback (`graph_client_new_with_signer`) failed, or returned a
+    /// signature that does not verify with `signingCertificate`'s public key.
+    SignerFailed => Auth,
     /// The tenant does not exist in this cloud (AADSTS90002).
     TenantNotFound => Auth,
     /// The token scope was rejected (AADSTS70011).
@@ -134,6 +137,9 @@ error_codes! {
     AuthenticationFailed => Auth,
     /// No managed identity token could be obtained (no identity, or not on Azure).
     ManagedIdentityUnavailable => Auth,
+    /// The configuration gave no credential and none in the chain worked: the environment had
+    /// none, and no managed identity answered. The message lists what each source said.
+    CredentialUnavailable => Auth,
     /// The device code expired before the user signed in.
     DeviceCodeExpired => Auth,
     /// The user declined the device code sign-in.

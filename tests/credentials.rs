@@ -10,51 +10,7 @@ use graphmail::auth::signing::{AssertionAlgorithm, SigningCertificate};
 use graphmail::ffi::graph_status;
 use graphmail_emulator::{DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID};
 use serde_json::{json, Value};
-use support::{assert_error, openssl, FfiClient, TestEmulator};
-
-/// (certificate PEM, combined PEM with key, PFX with password "Pfx-Pass").
-fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-days",
-            "2",
-            "-subj",
-            "/CN=graphmail-test",
-        ],
-    );
-    let both = dir.join(format!("{name}-both.pem"));
-    let mut bytes = std::fs::read(dir.join(&cert)).unwrap();
-    bytes.extend(std::fs::read(dir.join(&key)).unwrap());
-    std::fs::write(&both, bytes).unwrap();
-    let pfx = format!("{name}.pfx");
-    openssl(
-        dir,
-        &[
-            "pkcs12",
-            "-export",
-            "-in",
-            &cert,
-            "-inkey",
-            &key,
-            "-out",
-            &pfx,
-            "-passout",
-            "pass:Pfx-Pass",
-        ],
-    );
-    (dir.join(cert), both, dir.join(pfx))
-}
+use support::{assert_error, make_certificate, openssl, FfiClient, TestEmulator};
 
 fn message() -> Value {
     json!({"from": "alerts@contoso.test", "to": "ops@fabrikam.test", "subject": "credential test"})

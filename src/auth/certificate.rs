@@ -61,12 +61,23 @@ pub(crate) fn assertion_form(client_id: &str, scope: &str, assertion: &str) -> Z
 impl Credential for CertificateCredential {
     fn fetch_token<'a>(&'a self, request: TokenRequest<'a>) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(async move {
-            let assertion = self.certificate.sign_assertion(
-                &self.client_id,
-                &self.token_url,
-                self.algorithm,
-                self.send_chain,
-            )?;
+            // On a blocking thread: an external signer (a caller's callback) may take a while.
+            let (certificate, client_id, audience) = (
+                Arc::clone(&self.certificate),
+                self.client_id.clone(),
+                self.token_url.clone(),
+            );
+            let (algorithm, send_chain) = (self.algorithm, self.send_chain);
+            let assertion = tokio::task::spawn_blocking(move || {
+                certificate.sign_assertion(&client_id, &audience, algorithm, send_chain)
+            })
+            .await
+            .map_err(|_| {
+                crate::error::Error::new(
+                    crate::error::ErrorCode::SignerFailed,
+                    "The certificate signer stopped unexpectedly while signing the client assertion.",
+                )
+            })??;
             let form = assertion_form(&self.client_id, request.scope, assertion.expose());
             let ctx = TokenContext {
                 token_url: &self.token_url,

@@ -20,9 +20,41 @@ use crate::secret::Secret;
 /// The device code grant type.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
+/// A device-code sign-in waiting for the user: what to show them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInPrompt {
+    /// The identity platform's instructions, ready to show (page and code).
+    pub message: String,
+    /// The code the user types.
+    pub user_code: String,
+    /// The page where the user types it.
+    pub verification_uri: String,
+    /// When the code expires.
+    pub expires_on: std::time::SystemTime,
+}
+
+impl SignInPrompt {
+    /// `{"message", "userCode", "verificationUri", "expiresOn"}` (RFC 3339, UTC), as the C ABI's
+    /// progress JSON carries it under `signIn`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "message": self.message,
+            "userCode": self.user_code,
+            "verificationUri": self.verification_uri,
+            "expiresOn": crate::auth::rfc3339(self.expires_on),
+        })
+    }
+}
+
+/// Where a credential publishes the sign-in prompt while it waits, for the client's operations
+/// to show ([`crate::Client::pending_sign_in`]).
+pub type SignInSlot = std::sync::Arc<std::sync::Mutex<Option<SignInPrompt>>>;
+
 /// Delegated authentication with the device code flow and refresh tokens.
 #[derive(Debug)]
 pub struct DeviceCodeCredential {
+    prompt: SignInSlot,
+    prompt_to_stderr: bool,
     authority: String,
     tenant_id: String,
     client_id: String,
@@ -41,12 +73,28 @@ impl DeviceCodeCredential {
         cache_path: Option<PathBuf>,
     ) -> Self {
         DeviceCodeCredential {
+            prompt: SignInSlot::default(),
+            prompt_to_stderr: true,
             authority: authority.into(),
             tenant_id: tenant_id.into(),
             client_id: client_id.into(),
             scopes: scopes.into(),
             cache_path,
             refresh_token: Mutex::new(None),
+        }
+    }
+
+    /// Publishes the sign-in prompt in `slot` while a sign-in waits, and writes its message to
+    /// standard error only when `to_stderr`.
+    pub fn with_prompt(mut self, slot: SignInSlot, to_stderr: bool) -> Self {
+        self.prompt = slot;
+        self.prompt_to_stderr = to_stderr;
+        self
+    }
+
+    fn set_prompt(&self, prompt: Option<SignInPrompt>) {
+        if let Ok(mut slot) = self.prompt.lock() {
+            *slot = prompt;
         }
     }
 
@@ -142,10 +190,35 @@ impl DeviceCodeCredential {
             )
             .with_http_status(status));
         };
-        eprintln!("{message}");
-        let mut interval = Duration::from_secs(v["interval"].as_u64().unwrap_or(5));
-        let deadline =
-            Instant::now() + Duration::from_secs(v["expires_in"].as_u64().unwrap_or(900));
+        if self.prompt_to_stderr {
+            eprintln!("{message}");
+        }
+        let interval = Duration::from_secs(v["interval"].as_u64().unwrap_or(5));
+        let lifetime = Duration::from_secs(v["expires_in"].as_u64().unwrap_or(900));
+        let deadline = Instant::now() + lifetime;
+        self.set_prompt(Some(SignInPrompt {
+            message: message.to_string(),
+            user_code: v["user_code"].as_str().unwrap_or_default().to_string(),
+            verification_uri: v["verification_uri"]
+                .as_str()
+                .or_else(|| v["verification_url"].as_str())
+                .unwrap_or_default()
+                .to_string(),
+            expires_on: std::time::SystemTime::now() + lifetime,
+        }));
+        let result = self.poll(http, device_code, interval, deadline).await;
+        self.set_prompt(None);
+        result
+    }
+
+    /// Polls the token endpoint until the user signs in, declines, or the code expires.
+    async fn poll(
+        &self,
+        http: &reqwest::Client,
+        device_code: &str,
+        mut interval: Duration,
+        deadline: Instant,
+    ) -> Result<(AccessToken, Option<Secret>)> {
         let token_url = self.token_url();
         loop {
             let form = Zeroizing::new(

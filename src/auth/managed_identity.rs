@@ -117,6 +117,16 @@ impl ManagedIdentityCredential {
         ManagedIdentityCredential { source, id, http }
     }
 
+    /// Where tokens come from.
+    pub fn source(&self) -> &ManagedIdentitySource {
+        &self.source
+    }
+
+    /// The HTTP client that reaches the source.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     fn unavailable(&self, endpoint: &str, why: String) -> Error {
         Error::new(
             ErrorCode::ManagedIdentityUnavailable,

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod certificate;
 pub mod client_assertion;
 pub mod client_secret;
+pub mod default_chain;
 pub mod device_code;
 pub mod managed_identity;
 pub mod signing;
@@ -60,17 +61,8 @@ impl AccessToken {
     /// # Security warning
     /// The JSON holds the bearer token: hand it only to the code that needs it.
     pub fn to_json(&self) -> Value {
-        let unix = self
-            .expires_on
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs();
-        let rfc3339 = time::OffsetDateTime::from_unix_timestamp(unix as i64)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            });
+        let unix = unix_seconds(self.expires_on);
+        let rfc3339 = rfc3339(self.expires_on);
         json!({
             "accessToken": self.token.expose(),
             "expiresOn": rfc3339,
@@ -78,6 +70,34 @@ impl AccessToken {
             "tokenType": self.token_type,
         })
     }
+
+    /// What a sign-in reports, without the token: `{"status": "signedIn", "tokenType",
+    /// "expiresOn", "expiresOnUnix"}`.
+    pub fn sign_in_json(&self) -> Value {
+        json!({
+            "status": "signedIn",
+            "tokenType": self.token_type,
+            "expiresOn": rfc3339(self.expires_on),
+            "expiresOnUnix": unix_seconds(self.expires_on),
+        })
+    }
+}
+
+/// Seconds since the Unix epoch (0 before it).
+pub(crate) fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+/// `t` as RFC 3339 in UTC, whole seconds.
+pub(crate) fn rfc3339(t: SystemTime) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds(t) as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
 }
 
 /// Everything a credential needs to fetch a token.

@@ -26,11 +26,27 @@ pub enum AssertionAlgorithm {
     Rs256,
 }
 
+/// Signs the bytes of a client assertion with a key the library does not hold: a key in the
+/// Windows certificate store that cannot be exported, a hardware module, a signing service.
+/// The C ABI's `graph_client_new_with_signer` wraps a caller's callback in one.
+pub trait AssertionSigner: Send + Sync {
+    /// Signs `data` with SHA-256 and RSASSA-PSS (salt length 32) for [`AssertionAlgorithm::Ps256`]
+    /// or RSASSA-PKCS1-v1_5 for [`AssertionAlgorithm::Rs256`], returning the signature (as
+    /// long as the key's modulus). Errors use [`ErrorCode::SignerFailed`].
+    fn sign(&self, algorithm: AssertionAlgorithm, data: &[u8]) -> Result<Vec<u8>>;
+}
+
+/// The key that signs: loaded from the file, or outside the library.
+enum SigningKey {
+    Local(RsaKeyPair),
+    External(std::sync::Arc<dyn AssertionSigner>),
+}
+
 /// A certificate registered on the application, with the private key that signs assertions.
 pub struct SigningCertificate {
     certificate: Vec<u8>,
     chain: Vec<Vec<u8>>,
-    key: RsaKeyPair,
+    key: SigningKey,
 }
 
 impl fmt::Debug for SigningCertificate {
@@ -38,9 +54,23 @@ impl fmt::Debug for SigningCertificate {
         f.debug_struct("SigningCertificate")
             .field("x5t#S256", &self.thumbprint_sha256())
             .field("chain", &self.chain.len())
-            .field("key", &"[redacted]")
+            .field(
+                "key",
+                &match self.key {
+                    SigningKey::Local(_) => "[redacted]",
+                    SigningKey::External(_) => "external signer",
+                },
+            )
             .finish()
     }
+}
+
+fn signer_error(why: impl fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::SignerFailed,
+        format!("The certificate signer could not sign the client assertion: {why}"),
+    )
+    .with_field("signingCertificate")
 }
 
 fn cert_error(path: &Path, why: impl fmt::Display) -> Error {
@@ -58,7 +88,49 @@ fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+impl AssertionAlgorithm {
+    /// The JWT `alg` name: `PS256` or `RS256`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AssertionAlgorithm::Ps256 => "PS256",
+            AssertionAlgorithm::Rs256 => "RS256",
+        }
+    }
+}
+
 impl SigningCertificate {
+    /// A certificate whose key stays outside the library: `certificates` are DER, the one the
+    /// application registered first, then its chain (for `x5c`); `signer` signs. Each signature
+    /// is checked against the certificate's public key before it is used, so a signer with the
+    /// wrong key is reported here ([`ErrorCode::SignerFailed`]) rather than by the identity
+    /// platform.
+    pub fn with_signer(
+        mut certificates: Vec<Vec<u8>>,
+        signer: std::sync::Arc<dyn AssertionSigner>,
+    ) -> Result<SigningCertificate> {
+        let bad = |why: &str| {
+            Error::new(
+                ErrorCode::InvalidConfig,
+                format!("'signingCertificate' cannot be used: {why}"),
+            )
+            .with_field("signingCertificate")
+        };
+        if certificates.is_empty() {
+            return Err(bad("it holds no certificate."));
+        }
+        for der in &certificates {
+            let der = rustls::pki_types::CertificateDer::from(der.as_slice());
+            webpki::EndEntityCert::try_from(&der)
+                .map_err(|_| bad("it is not a DER X.509 certificate in base64."))?;
+        }
+        let certificate = certificates.remove(0);
+        Ok(SigningCertificate {
+            certificate,
+            chain: certificates,
+            key: SigningKey::External(signer),
+        })
+    }
+
     /// Loads a `.pem`/`.crt`+key file, or a `.pfx`/`.p12` file (by content: PEM text or DER).
     pub fn from_file(path: &Path, password: Option<&Secret>) -> Result<SigningCertificate> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
@@ -168,7 +240,7 @@ impl SigningCertificate {
         Ok(SigningCertificate {
             certificate,
             chain: certs,
-            key,
+            key: SigningKey::Local(key),
         })
     }
 
@@ -192,6 +264,45 @@ impl SigningCertificate {
             .iter()
             .map(|b| format!("{b:02X}"))
             .collect()
+    }
+
+    /// Signs `data` with the local key, or asks the external signer and checks its answer.
+    fn sign(&self, algorithm: AssertionAlgorithm, data: &[u8]) -> Result<Vec<u8>> {
+        match &self.key {
+            SigningKey::Local(key) => {
+                let mut signature = vec![0u8; key.public().modulus_len()];
+                let encoding: &'static dyn ring::signature::RsaEncoding = match algorithm {
+                    AssertionAlgorithm::Ps256 => &RSA_PSS_SHA256,
+                    AssertionAlgorithm::Rs256 => &RSA_PKCS1_SHA256,
+                };
+                key.sign(encoding, &SystemRandom::new(), data, &mut signature)
+                    .map_err(|_| {
+                        Error::new(ErrorCode::Internal, "Signing the client assertion failed.")
+                    })?;
+                Ok(signature)
+            }
+            SigningKey::External(signer) => {
+                let signature = signer.sign(algorithm, data)?;
+                let der = rustls::pki_types::CertificateDer::from(self.certificate.as_slice());
+                let certificate = webpki::EndEntityCert::try_from(&der)
+                    .map_err(|_| signer_error("the certificate cannot be parsed."))?;
+                let verify: &dyn rustls::pki_types::SignatureVerificationAlgorithm = match algorithm
+                {
+                    AssertionAlgorithm::Ps256 => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+                    AssertionAlgorithm::Rs256 => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+                };
+                certificate
+                    .verify_signature(verify, data, &signature)
+                    .map_err(|_| {
+                        signer_error(format_args!(
+                            "its {} signature does not verify with the public key of signingCertificate (thumbprint {}). The signer uses another key, or another algorithm than certificateAlgorithm.",
+                            algorithm.name(),
+                            self.thumbprint_hex()
+                        ))
+                    })?;
+                Ok(signature)
+            }
+        }
     }
 
     /// A signed client assertion for `client_id` at the token endpoint `audience`, valid for
@@ -234,19 +345,7 @@ impl SigningCertificate {
             b64url(header.to_string().as_bytes()),
             b64url(claims.to_string().as_bytes())
         );
-        let mut signature = vec![0u8; self.key.public().modulus_len()];
-        let encoding: &'static dyn ring::signature::RsaEncoding = match algorithm {
-            AssertionAlgorithm::Ps256 => &RSA_PSS_SHA256,
-            AssertionAlgorithm::Rs256 => &RSA_PKCS1_SHA256,
-        };
-        self.key
-            .sign(
-                encoding,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| Error::new(ErrorCode::Internal, "Signing the client assertion failed."))?;
+        let signature = self.sign(algorithm, signing_input.as_bytes())?;
         Ok(Secret::new(format!(
             "{signing_input}.{}",
             b64url(&signature)

@@ -18,6 +18,13 @@ pub struct graph_client {
     client: Client,
 }
 
+impl graph_client {
+    /// Boxes a client for the caller, who frees it with [`graph_client_free`].
+    pub(crate) fn into_raw(client: Client) -> *mut graph_client {
+        Box::into_raw(Box::new(graph_client { client }))
+    }
+}
+
 /// # Safety
 /// `client` must be NULL or a live pointer from `graph_client_new`.
 pub(crate) unsafe fn client_ref<'a>(client: *const graph_client) -> Result<&'a Client> {
@@ -33,15 +40,22 @@ pub(crate) unsafe fn client_ref<'a>(client: *const graph_client) -> Result<&'a C
 
 /// Creates a client from a JSON configuration.
 ///
-/// `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, one credential
-/// (`clientSecret`; or `certificatePath` with `certificatePassword`, `sendCertificateChain`,
-/// `certificateAlgorithm`; or `clientAssertion`; or `clientAssertionFile`; or `accessToken`),
-/// `cloud` (`Global`, `USGov`, `USGovDoD`, `China`), `authorityHost`, `graphEndpoint`,
-/// `caCertificatePath`, `proxy`, `timeoutSeconds`, `connectTimeoutSeconds`, `maxMessageBytes`,
-/// `useEnvironment` (see README "Configuration"). A certificate file is read here. NULL or an empty
-/// string reads the environment instead (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
-/// `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`).
-/// No request is made.
+/// `config_json`: a JSON object with camelCase keys `tenantId`, `clientId`, at most one
+/// credential (`clientSecret`; or `certificatePath` with `certificatePassword`,
+/// `sendCertificateChain`, `certificateAlgorithm`; or `clientAssertion`; or
+/// `clientAssertionFile`; or `accessToken`; or `managedIdentity` (`true` or
+/// `{"clientId"|"objectId"|"resourceId": ...}`); or `deviceCode` (`true`) with `scopes`,
+/// `tokenCachePath`, `deviceCodePrompt`; `signingCertificate` needs
+/// `graph_client_new_with_signer`), `cloud` (`Global`, `USGov`, `USGovDoD`, `China`),
+/// `authorityHost`, `graphEndpoint`, `caCertificatePath`, `proxy`, `timeoutSeconds`,
+/// `connectTimeoutSeconds`, `maxMessageBytes`, `useEnvironment` (see README "Configuration").
+/// A certificate file is read here. NULL or an empty string reads the environment instead
+/// (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`,
+/// `GRAPHMAIL_GRAPH_ENDPOINT`, `GRAPHMAIL_CA_FILE`, ...). Without a credential (in the JSON or
+/// NULL), the environment's is used (a secret, else `AZURE_CLIENT_CERTIFICATE_PATH`, else
+/// `AZURE_FEDERATED_TOKEN_FILE`), else the host's managed identity; when none works, the
+/// first token request fails with `CredentialUnavailable`, listing what each source said.
+/// No request is made here.
 ///
 /// On success `*client_out` receives the client (free it with `graph_client_free`) and
 /// `*error_json_out` is NULL. On failure `*client_out` is NULL and `*error_json_out` (if
@@ -73,7 +87,7 @@ pub unsafe extern "C" fn graph_client_new(
                 ClientConfig::from_json(borrow_str(config_json, "config_json")?)?
             };
             let client = Client::new(config)?;
-            *client_out = Box::into_raw(Box::new(graph_client { client }));
+            *client_out = graph_client::into_raw(client);
             Ok(None)
         })
     }

@@ -21,6 +21,7 @@
 mod client;
 mod panic;
 mod send_op;
+mod signer;
 mod status;
 mod strings;
 mod version;
@@ -31,8 +32,9 @@ pub use client::{
 };
 pub use send_op::{
     graph_send, graph_send_cancel, graph_send_free, graph_send_mail_start, graph_send_progress,
-    graph_send_wait,
+    graph_send_wait, graph_sign_in_start,
 };
+pub use signer::{graph_client_new_with_signer, graph_sign_callback, GRAPH_SIGNATURE_CAPACITY};
 pub use status::graph_status;
 pub use strings::graph_string_free;
 pub use version::graph_version;

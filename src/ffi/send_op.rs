@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::client::{client_ref, graph_client};
 use crate::ffi::panic::boundary;
@@ -23,7 +24,34 @@ use crate::progress::SendControl;
 #[allow(non_camel_case_types)]
 pub struct graph_send {
     control: Arc<SendControl>,
-    outcome: Arc<(Mutex<Option<Result<SendReport>>>, Condvar)>,
+    outcome: Arc<(Mutex<Option<Result<serde_json::Value>>>, Condvar)>,
+    /// For the device-code prompt (`signIn` in the progress JSON).
+    client: Client,
+}
+
+impl graph_send {
+    /// Runs `work` in the background on the shared runtime and boxes the operation.
+    fn start<F>(client: Client, control: Arc<SendControl>, work: F) -> Result<*mut graph_send>
+    where
+        F: std::future::Future<Output = Result<serde_json::Value>> + Send + 'static,
+    {
+        let outcome: Arc<(Mutex<Option<Result<serde_json::Value>>>, Condvar)> =
+            Arc::new((Mutex::new(None), Condvar::new()));
+        let task_outcome = Arc::clone(&outcome);
+        crate::runtime::spawn(async move {
+            let result = work.await;
+            let (slot, ready) = &*task_outcome;
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(result);
+            }
+            ready.notify_all();
+        })?;
+        Ok(Box::into_raw(Box::new(graph_send {
+            control,
+            outcome,
+            client,
+        })))
+    }
 }
 
 /// # Safety
@@ -72,18 +100,58 @@ pub unsafe extern "C" fn graph_send_mail_start(
                 Message::from_json(borrow_str(message_json, "message_json")?)?.validate()?;
             let control = Arc::new(SendControl::new());
             control.set_total(validated.attachments.iter().map(|a| a.size).sum());
-            let outcome: Arc<(Mutex<Option<Result<SendReport>>>, Condvar)> =
-                Arc::new((Mutex::new(None), Condvar::new()));
-            let (task_control, task_outcome) = (Arc::clone(&control), Arc::clone(&outcome));
-            crate::runtime::spawn(async move {
-                let result = client.send_validated_with(validated, &task_control).await;
-                let (slot, ready) = &*task_outcome;
-                if let Ok(mut slot) = slot.lock() {
-                    *slot = Some(result);
-                }
-                ready.notify_all();
+            let (task_client, task_control) = (client.clone(), Arc::clone(&control));
+            *send_out = graph_send::start(client, control, async move {
+                let report: SendReport = task_client
+                    .send_validated_with(validated, &task_control)
+                    .await?;
+                Ok(report.to_json())
             })?;
-            *send_out = Box::into_raw(Box::new(graph_send { control, outcome }));
+            Ok(None)
+        })
+    }
+}
+
+/// Starts signing in in the background and returns at once: gets a token for the client's
+/// credential (from its cache if it has one), so a caller can check a credential, and show a
+/// device-code sign-in's instructions, before sending anything.
+///
+/// Follow it as a send: `graph_send_progress` (step `authenticating`; while a device-code
+/// sign-in waits for the user, `signIn`: `{"message", "userCode", "verificationUri",
+/// "expiresOn"}`), `graph_send_cancel`, `graph_send_wait` and `graph_send_free`. The result is
+/// `{"status": "signedIn", "tokenType", "expiresOn", "expiresOnUnix"}` (never the token) or
+/// error JSON. A NULL `client` or `send_out` is `GRAPH_STATUS_INVALID_ARGUMENT` with code
+/// `NullArgument`.
+///
+/// # Safety
+/// `client` must be a live client; `send_out` valid for a pointer write; `error_json_out`
+/// NULL or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn graph_sign_in_start(
+    client: *mut graph_client,
+    send_out: *mut *mut graph_send,
+    error_json_out: *mut *mut c_char,
+) -> graph_status {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        boundary(error_json_out, || {
+            if send_out.is_null() {
+                return Err(Error::new(
+                    ErrorCode::NullArgument,
+                    "The argument 'send_out' is NULL.",
+                )
+                .with_field("send_out"));
+            }
+            *send_out = std::ptr::null_mut();
+            let client = client_ref(client)?.clone();
+            let control = Arc::new(SendControl::new());
+            let (task_client, task_control) = (client.clone(), Arc::clone(&control));
+            *send_out = graph_send::start(client, control, async move {
+                task_control.set_step(crate::progress::SendStep::Authenticating);
+                let token = task_control.run(task_client.acquire_token()).await;
+                task_control.set_step(crate::progress::SendStep::Done);
+                Ok(token?.sign_in_json())
+            })?;
             Ok(None)
         })
     }
@@ -92,7 +160,8 @@ pub unsafe extern "C" fn graph_send_mail_start(
 /// Writes the progress of a send to `*progress_json_out`:
 /// `{"step", "bytesSent", "bytesTotal", "done", "cancelRequested"}`, where `step` is one of
 /// `pending`, `preparing`, `authenticating`, `sending`, `creatingDraft`, `uploading`,
-/// `sendingDraft`, `cleaningUp`, `done`. Free the string with `graph_string_free`.
+/// `sendingDraft`, `cleaningUp`, `done`; plus `signIn` (`{"message", "userCode",
+/// "verificationUri", "expiresOn"}`) while a device-code sign-in waits for the user. Free the string with `graph_string_free`.
 /// A NULL `send` gives `GRAPH_STATUS_INVALID_ARGUMENT` and error JSON (code `NullArgument`) in
 /// `*progress_json_out`; a NULL `progress_json_out` is refused with
 /// `GRAPH_STATUS_INVALID_ARGUMENT` and nothing written.
@@ -113,16 +182,17 @@ pub unsafe extern "C" fn graph_send_progress(
             let send = send_ref(send)?;
             let p = send.control.progress();
             let done = send.outcome.0.lock().map(|o| o.is_some()).unwrap_or(true);
-            Ok(Some(
-                json!({
-                    "step": p.step.as_str(),
-                    "bytesSent": p.bytes_sent,
-                    "bytesTotal": p.bytes_total,
-                    "done": done,
-                    "cancelRequested": p.cancel_requested,
-                })
-                .to_string(),
-            ))
+            let mut progress = json!({
+                "step": p.step.as_str(),
+                "bytesSent": p.bytes_sent,
+                "bytesTotal": p.bytes_total,
+                "done": done,
+                "cancelRequested": p.cancel_requested,
+            });
+            if let Some(prompt) = send.client.pending_sign_in().filter(|_| !done) {
+                progress["signIn"] = prompt.to_json();
+            }
+            Ok(Some(progress.to_string()))
         })
     }
 }
@@ -183,7 +253,7 @@ pub unsafe extern "C" fn graph_send_wait(
                     pending = true;
                     Ok(None)
                 }
-                Some(Ok(report)) => Ok(Some(report.to_json().to_string())),
+                Some(Ok(result)) => Ok(Some(result.to_string())),
                 Some(Err(e)) => Err(e.duplicate()),
             }
         })
@@ -199,7 +269,8 @@ pub unsafe extern "C" fn graph_send_wait(
 /// background). NULL is ignored. The operation must not be used afterwards.
 ///
 /// # Safety
-/// `send` must be NULL or a pointer from `graph_send_mail_start` not yet freed.
+/// `send` must be NULL or a pointer from `graph_send_mail_start` or `graph_sign_in_start`
+/// not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn graph_send_free(send: *mut graph_send) {
     if send.is_null() {

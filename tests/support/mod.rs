@@ -618,3 +618,47 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// (certificate PEM, combined PEM with key, PFX with password "Pfx-Pass").
+pub fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=graphmail-test",
+        ],
+    );
+    let both = dir.join(format!("{name}-both.pem"));
+    let mut bytes = std::fs::read(dir.join(&cert)).unwrap();
+    bytes.extend(std::fs::read(dir.join(&key)).unwrap());
+    std::fs::write(&both, bytes).unwrap();
+    let pfx = format!("{name}.pfx");
+    openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            &cert,
+            "-inkey",
+            &key,
+            "-out",
+            &pfx,
+            "-passout",
+            "pass:Pfx-Pass",
+        ],
+    );
+    (dir.join(cert), both, dir.join(pfx))
+}

@@ -3,6 +3,7 @@
 //!
 //! Exit codes follow sysexits.h (see `exit.rs`).
 
+mod config_args;
 mod demo;
 mod emulator;
 mod exit;
@@ -12,7 +13,6 @@ mod send;
 mod sendmail;
 mod token;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -48,47 +48,7 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
-/// Where the client configuration comes from.
-#[derive(clap::Args, Debug)]
-pub struct ConfigArgs {
-    /// JSON configuration file (same keys as the C ABI: tenantId, clientId, clientSecret, cloud,
-    /// authorityHost, graphEndpoint, caCertificatePath, proxy, timeoutSeconds). Without it the
-    /// environment is read (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, ...).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-impl ConfigArgs {
-    /// Loads the configuration from the file (`--config`, else `GRAPHMAIL_CONFIG`) or the
-    /// environment.
-    pub fn load(&self) -> graphmail::Result<graphmail::ClientConfig> {
-        let from_env = std::env::var_os("GRAPHMAIL_CONFIG")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
-        match self.config.as_ref().or(from_env.as_ref()) {
-            None => graphmail::ClientConfig::from_env(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    graphmail::Error::new(
-                        graphmail::ErrorCode::FileUnreadable,
-                        format!(
-                            "The configuration file '{}' cannot be read: {e}.",
-                            path.display()
-                        ),
-                    )
-                })?;
-                let text = zeroize::Zeroizing::new(text);
-                if text.trim().is_empty() {
-                    return Err(graphmail::Error::new(
-                        graphmail::ErrorCode::InvalidConfig,
-                        format!("The configuration file '{}' is empty.", path.display()),
-                    ));
-                }
-                graphmail::ClientConfig::from_json(&text)
-            }
-        }
-    }
-}
+pub use config_args::ConfigArgs;
 
 fn main() -> ExitCode {
     // Installed as (or linked to) `sendmail`: behave like it.

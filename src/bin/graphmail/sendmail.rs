@@ -115,10 +115,7 @@ pub fn run(args: &[String]) -> u8 {
         cut_at_dot_line(&mut raw);
     }
     let result = prepare_mime(raw, &parsed.options).and_then(|prepared| {
-        let config = ConfigArgs {
-            config: parsed.config.clone(),
-        }
-        .load()?;
+        let config = ConfigArgs::from_file(parsed.config.clone()).load()?;
         let client = graphmail::Client::new(config)?;
         client.send_mime_blocking(prepared)
     });
