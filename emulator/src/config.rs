@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::device_codes::DeviceCodeBehaviour;
-use crate::faults::UploadFault;
+use crate::faults::{FaultScope, RequestFault, UploadFault};
 use crate::managed_identity::ManagedIdentity;
 
 /// Tenant ID registered by [`EmulatorConfig::new`].
@@ -198,7 +198,9 @@ fn to_strings(items: &[&str]) -> Vec<String> {
 /// Every app gets [`DEFAULT_APP_PERMISSIONS`] (`Mail.Send`, `Mail.ReadWrite`);
 /// [`with_app_permissions`](Self::with_app_permissions) narrows them to test how a client
 /// handles `403 ErrorAccessDenied`. [`with_upload_fault`](Self::with_upload_fault) injects
-/// upload-session faults ([`UploadFault`]) to test retry and resume logic.
+/// upload-session faults ([`UploadFault`]) to test retry and resume logic;
+/// [`with_request_fault`](Self::with_request_fault) injects request faults ([`RequestFault`]:
+/// throttling, server errors, delays, lost connections, expired tokens) to test retry policies.
 ///
 /// Other credentials: [`with_app_certificate`](Self::with_app_certificate) (client assertions),
 /// [`with_federated_credential`](Self::with_federated_credential) (workload identity
@@ -230,6 +232,11 @@ pub struct EmulatorConfig {
     pub request_log: bool,
     /// Faults injected into upload sessions, each at most once per emulator (default none).
     pub upload_faults: Vec<UploadFault>,
+    /// Faults injected into requests, each with the requests it applies to, in the order they
+    /// are checked (default none). [`crate::Emulator::start`] rejects a fault its scope does not
+    /// allow; [`crate::Emulator::set_request_faults`] replaces them at run time (this field keeps
+    /// the faults the emulator started with).
+    pub request_faults: Vec<(FaultScope, RequestFault)>,
     /// Users (user principal names) who can sign in with the device code flow; each must have
     /// a mailbox in [`mailboxes`](Self::mailboxes). Default none.
     pub users: Vec<String>,
@@ -265,6 +272,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_request_bytes", &self.max_request_bytes)
             .field("request_log", &self.request_log)
             .field("upload_faults", &self.upload_faults)
+            .field("request_faults", &self.request_faults)
             .field("users", &self.users)
             .field("managed_identities", &self.managed_identities)
             .field(
@@ -296,6 +304,7 @@ impl EmulatorConfig {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             request_log: false,
             upload_faults: Vec::new(),
+            request_faults: Vec::new(),
             users: Vec::new(),
             managed_identities: Vec::new(),
             identity_header: None,
@@ -476,6 +485,33 @@ impl EmulatorConfig {
     /// once per emulator, [`UploadFault::FailEveryChunk`] always. Several faults may be added.
     pub fn with_upload_fault(mut self, fault: UploadFault) -> Self {
         self.upload_faults.push(fault);
+        self
+    }
+
+    /// Inject a request fault (see [`RequestFault`]) into the requests `scope` names. May be
+    /// called several times: each fault counts its own matching requests, and the faults are
+    /// checked in the order they were added. [`crate::Emulator::start`] fails for a fault the
+    /// scope does not allow ([`RequestFault::ConcurrencyLimit`] and
+    /// [`RequestFault::ExpiredToken`] with [`FaultScope::Token`]) or an `every` of `0`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use graphmail_emulator::{EmulatorConfig, FaultScope, RequestFault, RetryAfter};
+    ///
+    /// // Every third sendMail is throttled; every sendMail takes half a second.
+    /// let config = EmulatorConfig::new("./emulator-data")
+    ///     .with_request_fault(
+    ///         FaultScope::SendMail,
+    ///         RequestFault::Throttle { every: 3, retry_after: RetryAfter::Seconds(2) },
+    ///     )
+    ///     .with_request_fault(
+    ///         FaultScope::SendMail,
+    ///         RequestFault::Delay { every: 1, delay: Duration::from_millis(500) },
+    ///     );
+    /// assert_eq!(config.request_faults.len(), 2);
+    /// ```
+    pub fn with_request_fault(mut self, scope: FaultScope, fault: RequestFault) -> Self {
+        self.request_faults.push((scope, fault));
         self
     }
 

@@ -13,7 +13,7 @@ use crate::config::EmulatorConfig;
 use crate::device_codes::{DeviceCodeBehaviour, DeviceCodeStore};
 use crate::drafts::DraftStore;
 use crate::error::EmulatorError;
-use crate::faults::Faults;
+use crate::faults::{check_request_faults, FaultScope, Faults, RequestFault, RequestFaults};
 use crate::federation::FederationIssuer;
 use crate::managed_identity_routes::ArcKeys;
 use crate::refresh_tokens::RefreshTokenStore;
@@ -60,6 +60,7 @@ impl Emulator {
             return Err(EmulatorError::Config("no app is registered".into()));
         }
         check_identities(&config)?;
+        check_request_faults(&config.request_faults).map_err(EmulatorError::Config)?;
         let certificates = CertificateRegistry::load(&config.apps)?;
         let data_dir = std::path::absolute(&config.data_dir).map_err(|e| {
             EmulatorError::io(format!("resolving {}", config.data_dir.display()), e)
@@ -75,6 +76,7 @@ impl Emulator {
         let files = AttachmentFiles::open(&data_dir)?;
         let uploads = UploadStore::open(&data_dir)?;
         let faults = Faults::new(&config.upload_faults);
+        let request_faults = RequestFaults::new(&config.request_faults);
         let arc_keys = ArcKeys::open(&data_dir, !config.managed_identities.is_empty())?;
         let identity_header = config
             .identity_header
@@ -108,6 +110,7 @@ impl Emulator {
             uploads,
             files,
             faults,
+            request_faults,
             certificates,
             federation,
             device_codes: DeviceCodeStore::default(),
@@ -355,6 +358,26 @@ impl Emulator {
         self.state
             .clear_messages()
             .map_err(|e| EmulatorError::io("deleting stored messages", e))
+    }
+
+    /// Replace the request faults (see [`RequestFault`]) with `faults`, counting from zero
+    /// again (a new "every Nth" count for each fault, no request in flight for the new
+    /// concurrency limits). Requests already past their fault check are not affected.
+    ///
+    /// # Panics
+    ///
+    /// If a fault is not allowed for its scope or has an `every` of `0` (the checks
+    /// [`Emulator::start`] makes for [`EmulatorConfig::request_faults`]).
+    pub fn set_request_faults(&self, faults: Vec<(FaultScope, RequestFault)>) {
+        if let Err(e) = check_request_faults(&faults) {
+            panic!("invalid request fault: {e}");
+        }
+        self.state.request_faults.replace(&faults);
+    }
+
+    /// Remove every request fault (upload faults are not affected).
+    pub fn clear_request_faults(&self) {
+        self.state.request_faults.replace(&[]);
     }
 
     /// Stop the server and join its thread (in-flight requests get up to two seconds).

@@ -365,14 +365,18 @@ pub(crate) fn mailbox<'a>(state: &'a State, ctx: &Ctx, user: &str) -> Result<&'a
         .ok_or_else(|| invalid_user(ctx, user))
 }
 
-/// Check `Authorization: Bearer <token>`.
-fn bearer(state: &State, req: &ApiRequest, ctx: &Ctx) -> Result<IssuedToken, Reply> {
-    let token = req
-        .header(AUTHORIZATION)
+/// The token of `Authorization: Bearer <token>`, or `""`.
+pub(crate) fn bearer_token(req: &ApiRequest) -> &str {
+    req.header(AUTHORIZATION)
         .and_then(|v| v.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Check `Authorization: Bearer <token>`.
+fn bearer(state: &State, req: &ApiRequest, ctx: &Ctx) -> Result<IssuedToken, Reply> {
+    let token = bearer_token(req);
     let unauthorized = |message: &str| {
         graph_error(
             ctx,

@@ -27,7 +27,53 @@
 //!   chunks to disk with Graph's range rules, with application permissions per app
 //!   (`Mail.Send`, `Mail.ReadWrite`) and injectable upload faults ([`UploadFault`]);
 //! - `GET /v1.0/users/{id}/mailFolders/sentItems/messages`;
-//! - test routes `GET /_emulator/stats`, `GET|DELETE /_emulator/messages`.
+//! - test routes `GET /_emulator/stats`, `GET|DELETE /_emulator/messages`;
+//! - injectable request faults for testing retry policies ([`RequestFault`], see below).
+//!
+//! # Fault injection
+//!
+//! [`EmulatorConfig::with_request_fault`] (at start) and [`Emulator::set_request_faults`] /
+//! [`Emulator::clear_request_faults`] (at run time) add faults to the requests a
+//! [`FaultScope`] names: `sendMail` posts, all Graph requests, draft sends or token requests.
+//!
+//! | Fault | What the client sees |
+//! |---|---|
+//! | [`RequestFault::Throttle`] | every Nth request: `429 TooManyRequests` with a [`RetryAfter`] (seconds, fractional seconds, HTTP date, or none) |
+//! | [`RequestFault::ConcurrencyLimit`] | `429 ApplicationThrottled` for a mailbox's requests beyond N at a time (combine with a delay) |
+//! | [`RequestFault::Status`] | every Nth request: 500 `generalException`, 503 `serviceNotAvailable`, 504 `UnknownError`, ... |
+//! | [`RequestFault::Delay`] | every Nth request is held, then processed |
+//! | [`RequestFault::ResetBeforeProcessing`] | every Nth request: connection closed, nothing done |
+//! | [`RequestFault::ResetAfterStore`] | every Nth request is processed (the message stored or sent), then the connection is closed: the ambiguous case |
+//! | [`RequestFault::ExpiredToken`] | every Nth request: `401 InvalidAuthenticationToken` "the token is expired" |
+//! | [`RequestFault::RefuseConnections`] | every Nth TCP connection is reset before the TLS handshake |
+//!
+//! Faults are checked in the order configured, each counting its own matching requests,
+//! after the request body has been read and before the request is authenticated (only
+//! `ResetAfterStore` lets the normal processing, authentication included, run). Faulted
+//! requests are answered in Graph's error shape, or the identity platform's for the token
+//! endpoint. [`Stats::faults_injected`] counts the faults that fired and
+//! [`Stats::send_mail_requests`] every `sendMail` post; [`Emulator::messages`] shows what was
+//! stored, including by a `ResetAfterStore` request. Upload-session chunks have their own
+//! faults ([`UploadFault`]).
+//!
+//! ```no_run
+//! use graphmail_emulator::{Emulator, EmulatorConfig, FaultScope, RequestFault, RetryAfter};
+//!
+//! let emulator = Emulator::start(EmulatorConfig::new("./emulator-data").with_request_fault(
+//!     FaultScope::SendMail,
+//!     RequestFault::Throttle { every: 2, retry_after: RetryAfter::Seconds(1) },
+//! ))?;
+//! // ... every second sendMail is answered 429 ...
+//! emulator.set_request_faults(vec![(
+//!     FaultScope::SendMail,
+//!     RequestFault::ResetAfterStore { every: 1 },
+//! )]);
+//! // ... every sendMail is stored but its answer lost ...
+//! emulator.clear_request_faults();
+//! # Ok::<(), graphmail_emulator::EmulatorError>(())
+//! ```
+//!
+//! # Example
 //!
 //! ```no_run
 //! use graphmail_emulator::{Emulator, EmulatorConfig};
@@ -93,7 +139,7 @@ pub use config::{
 pub use device_codes::DeviceCodeBehaviour;
 pub use emulator::Emulator;
 pub use error::EmulatorError;
-pub use faults::UploadFault;
+pub use faults::{FaultScope, RequestFault, RetryAfter, UploadFault};
 pub use managed_identity::{
     ManagedIdentity, DEFAULT_MANAGED_IDENTITY_CLIENT_ID, DEFAULT_MANAGED_IDENTITY_OBJECT_ID,
     DEFAULT_MANAGED_IDENTITY_RESOURCE_ID,

@@ -25,7 +25,7 @@ use crate::certificates::CertificateRegistry;
 use crate::config::EmulatorConfig;
 use crate::device_codes::DeviceCodeStore;
 use crate::drafts::DraftStore;
-use crate::faults::Faults;
+use crate::faults::{fault_reply, Decision, FaultAction, FaultTarget, Faults, RequestFaults};
 use crate::federation::FederationIssuer;
 use crate::http::{is, path_segments, read_body, ApiRequest, Ctx, Reply, RequestBody};
 use crate::managed_identity_routes::{self as mi_routes, ArcKeys};
@@ -33,7 +33,7 @@ use crate::refresh_tokens::RefreshTokenStore;
 use crate::schema::SendMailSchema;
 use crate::stats::{Counters, Stats};
 use crate::store::MessageStore;
-use crate::token::{self, TokenStore};
+use crate::token::{self, TokenCheck, TokenStore};
 use crate::upload::UploadStore;
 use crate::{device_code_routes, graph, upload_routes};
 
@@ -61,6 +61,8 @@ pub(crate) struct State {
     pub(crate) files: AttachmentFiles,
     /// Upload faults not fired yet.
     pub(crate) faults: Faults,
+    /// Request faults (replaceable at run time).
+    pub(crate) request_faults: RequestFaults,
     /// Registered app certificates, read at start.
     pub(crate) certificates: CertificateRegistry,
     /// The workload identity federation issuer.
@@ -114,6 +116,14 @@ pub(crate) async fn serve(
                 continue;
             }
         };
+        let refused = state.request_faults.refuse_connection();
+        if refused > 0 {
+            // Fault injection: reset the connection before the TLS handshake.
+            Counters::add(&state.counters.faults_injected, refused);
+            let _ = tcp.set_zero_linger();
+            drop(tcp);
+            continue;
+        }
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let state = Arc::clone(&state);
@@ -247,6 +257,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>
 
     let method = parts.method.clone();
     let mut discarded = String::new();
+    let mut injected = false;
     let reply = if upload_routes::is_upload_path(&segments) {
         Counters::bump(&state.counters.upload_requests);
         upload_routes::handle(state, &parts, body, &segments, &ctx).await
@@ -267,15 +278,22 @@ async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>
             headers: parts.headers,
             body,
         };
-        route(state, &request, &ctx).await
+        let (reply, fired) = route_with_faults(state, &request, &ctx).await;
+        injected = fired;
+        reply
     };
 
-    if !test_route && (reply.status.is_client_error() || reply.status.is_server_error()) {
+    if !test_route
+        && !reply.close_connection
+        && (reply.status.is_client_error() || reply.status.is_server_error())
+    {
         Counters::bump(&state.counters.rejected_requests);
     }
     if state.config.request_log {
         let outcome = if reply.close_connection {
             "connection closed (injected fault)".to_string()
+        } else if injected {
+            format!("{} (injected fault)", reply.status.as_u16())
         } else {
             reply.status.as_u16().to_string()
         };
@@ -300,6 +318,58 @@ async fn handle(state: &State, req: Request<Incoming>) -> (Response<Full<Bytes>>
         }
     }
     (response, close)
+}
+
+/// Check the request faults, then answer as they decide (normally: [`route`]). Returns the
+/// reply and whether a fault fired.
+async fn route_with_faults(state: &State, req: &ApiRequest, ctx: &Ctx) -> (Reply, bool) {
+    let target = FaultTarget::classify(&req.method, &req.segments, || {
+        match state.tokens.check(graph::bearer_token(req)) {
+            TokenCheck::Valid(issued) => issued.user,
+            _ => None,
+        }
+    });
+    if target.send_mail {
+        Counters::bump(&state.counters.send_mail_requests);
+    }
+    let decision = if target.is_unmatched() {
+        Decision::none()
+    } else {
+        state.request_faults.decide(&target)
+    };
+    Counters::add(&state.counters.faults_injected, decision.fired);
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    let reply = match &decision.action {
+        FaultAction::Process => route(state, req, ctx).await,
+        FaultAction::ProcessThenClose => {
+            let mut reply = route(state, req, ctx).await;
+            reply.close_connection = true;
+            reply
+        }
+        action => {
+            // Not routed: count the request as `route` would have.
+            if target.graph {
+                Counters::bump(&state.counters.graph_requests);
+            }
+            if target.token {
+                Counters::bump(&state.counters.token_requests);
+            }
+            match fault_reply(action, &target, ctx) {
+                Some(reply) => reply,
+                None => {
+                    let mut reply = Reply::empty(StatusCode::OK);
+                    reply.close_connection = true;
+                    reply
+                }
+            }
+        }
+    };
+    let fired = decision.fired > 0;
+    // `decision` (and the concurrency places it holds) lives until the reply is made.
+    drop(decision);
+    (reply, fired)
 }
 
 /// `https://<authority the client used>` when it is a plausible host[:port], else the base URL.

@@ -18,7 +18,8 @@ pub struct Stats {
     pub graph_requests: u64,
     /// `sendMail` requests answered `202 Accepted` (messages stored).
     pub accepted_messages: u64,
-    /// Counted requests answered with a 4xx or 5xx status.
+    /// Counted requests answered with a 4xx or 5xx status (injected faults included; a
+    /// request whose connection was closed without an answer is not counted).
     pub rejected_requests: u64,
     /// Counted requests that arrived over HTTP/2.
     pub http2_requests: u64,
@@ -74,6 +75,13 @@ pub struct Stats {
     /// Requests to the managed identity endpoints (IMDS, App Service, Azure Arc, including
     /// Arc's challenge), whatever their outcome; also counted in `token_requests`.
     pub managed_identity_requests: u64,
+    /// `POST` requests to `sendMail` (`/v1.0/users/{id}/sendMail`, `/v1.0/me/sendMail`) that
+    /// arrived, whatever their outcome (answered, failed by an injected fault, or closed).
+    pub send_mail_requests: u64,
+    /// Injected request faults that fired ([`crate::RequestFault`]): every delayed, throttled,
+    /// failed or reset request and every refused connection (a request hit by two faults, such
+    /// as a delay and then a throttle, counts twice). Upload faults are not counted.
+    pub faults_injected: u64,
 }
 
 /// Live counters shared by the connection tasks.
@@ -106,6 +114,8 @@ pub(crate) struct Counters {
     pub(crate) device_code_polls: AtomicU64,
     pub(crate) refresh_token_requests: AtomicU64,
     pub(crate) managed_identity_requests: AtomicU64,
+    pub(crate) send_mail_requests: AtomicU64,
+    pub(crate) faults_injected: AtomicU64,
 }
 
 impl Counters {
@@ -151,6 +161,8 @@ impl Counters {
             device_code_polls: self.device_code_polls.load(Ordering::SeqCst),
             refresh_token_requests: self.refresh_token_requests.load(Ordering::SeqCst),
             managed_identity_requests: self.managed_identity_requests.load(Ordering::SeqCst),
+            send_mail_requests: self.send_mail_requests.load(Ordering::SeqCst),
+            faults_injected: self.faults_injected.load(Ordering::SeqCst),
         }
     }
 }

@@ -54,6 +54,17 @@ pub(crate) fn rfc2822(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 +0000".to_string())
 }
 
+/// `Sun, 22 Nov 2026 04:10:00 GMT` — the IMF-fixdate of HTTP dates (RFC 9110), e.g. in
+/// `Retry-After`.
+pub(crate) fn imf_fixdate(t: OffsetDateTime) -> String {
+    let f = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 GMT".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +77,11 @@ mod tests {
         assert_eq!(graph_error_date(t), "2026-11-22T04:10:00");
         assert_eq!(aad_timestamp(t), "2026-11-22 04:10:00Z");
         assert_eq!(rfc2822(t), "Sun, 22 Nov 2026 04:10:00 +0000");
+        assert_eq!(imf_fixdate(t), "Sun, 22 Nov 2026 04:10:00 GMT");
+        assert_eq!(
+            imf_fixdate(datetime!(2027-03-05 09:08:07 +02:00)),
+            "Fri, 05 Mar 2027 07:08:07 GMT"
+        );
         let secs = t.unix_timestamp();
         assert_eq!(aad_instant(secs), "2026-11-22T04:10:00.0000000Z");
         assert_eq!(aad_instant(i64::MAX), "1970-01-01T00:00:00.0000000Z");

@@ -120,6 +120,7 @@ async fn mime_send_mail_is_parsed_and_stored_verbatim() {
             http2_requests: 3,
             connections: 1,
             mime_messages: 1,
+            send_mail_requests: 1,
             ..Stats::default()
         }
     );

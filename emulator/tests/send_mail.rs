@@ -105,6 +105,7 @@ async fn accepted_message_is_stored_as_json_and_eml() {
             rejected_requests: 0,
             http2_requests: 2,
             connections: 1,
+            send_mail_requests: 1,
             ..Stats::default()
         }
     );
@@ -377,6 +378,7 @@ async fn every_rejection_uses_the_graph_error_envelope() {
             rejected_requests: 17,
             http2_requests: 18,
             connections: 1,
+            send_mail_requests: 17,
             ..Stats::default()
         }
     );
