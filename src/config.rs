@@ -1335,7 +1335,7 @@ mod tests {
         }
         let c = ClientConfig::from_json(r#"{"tenantId":"t","clientId":"c","deviceCode":true,"scopes":["Mail.Send","offline_access"],"tokenCachePath":"/tmp/x.json"}"#).unwrap();
         assert!(
-            matches!(&c.credential, CredentialSource::DeviceCode { scopes, cache_path: Some(_) } if scopes == "Mail.Send offline_access")
+            matches!(&c.credential, CredentialSource::DeviceCode { scopes, cache_path: Some(_), prompt_to_stderr: true } if scopes == "Mail.Send offline_access")
         );
         let c = ClientConfig::from_json(
             r#"{"tenantId":"t","clientId":"c","deviceCode":true,"cloud":"USGov"}"#,
@@ -1420,8 +1420,41 @@ mod tests {
             c.ca_certificate_path().unwrap().to_str(),
             Some("/etc/ca.pem")
         );
-        let e = ClientConfig::from_lookup(|_| None).unwrap_err();
-        assert_eq!(e.code(), ErrorCode::MissingSetting);
-        assert!(e.message().contains("AZURE_TENANT_ID"));
+        // Nothing set: the chain's last link, managed identity, with the environment's reason.
+        let c = ClientConfig::from_lookup(|_| None).unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::Default { managed_identity, environment }
+                if *managed_identity == crate::auth::managed_identity::ManagedIdentityId::SystemAssigned
+                    && environment.contains("AZURE_CLIENT_SECRET")),
+            "{c:?}"
+        );
+        // A secret without a tenant is not a usable environment credential either.
+        let only_secret = |k: &str| (k == "AZURE_CLIENT_SECRET").then(|| "sec".to_string());
+        let c = ClientConfig::from_lookup(only_secret).unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::Default { environment, .. }
+                if environment.contains("AZURE_TENANT_ID is not")),
+            "{c:?}"
+        );
+        // AZURE_CLIENT_ID alone names a user-assigned managed identity.
+        let only_id = |k: &str| (k == "AZURE_CLIENT_ID").then(|| "mi-client".to_string());
+        let c = ClientConfig::from_lookup(only_id).unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::Default { managed_identity: crate::auth::managed_identity::ManagedIdentityId::ClientId(id), .. } if id == "mi-client"),
+            "{c:?}"
+        );
+        // JSON with only the ids and connection settings takes the environment's secret.
+        let c = ClientConfig::from_json_with_lookup(
+            r#"{"tenantId": "json-tenant", "clientId": "json-client"}"#,
+            |k| vars.get(k).map(|v| v.to_string()),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.tenant_id(), c.client_id()),
+            ("json-tenant", "json-client")
+        );
+        assert!(matches!(c.credential, CredentialSource::ClientSecret(_)));
+        // ... but not the environment's endpoints (only `useEnvironment` reads those).
+        assert_eq!(c.graph_endpoint(), "https://graph.microsoft.com");
     }
 }

@@ -161,10 +161,21 @@ fn exit_codes_follow_sysexits() {
     ]);
     assert_eq!(code, 67);
     assert!(err.contains("request-id"), "{err}");
-    // 78: no configuration at all.
-    let out = graphmail().args(SEND_TO_A).output().unwrap();
+    // 78: no configuration at all: the default chain finds no credential in the environment
+    // and no managed identity (IMDS pointed at a closed local port, not 169.254.169.254).
+    let out = graphmail()
+        .env(
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            format!("https://127.0.0.1:{}", support::free_port()),
+        )
+        .args(SEND_TO_A)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(78));
-    assert!(text(&out).1.contains("AZURE_TENANT_ID"));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("CredentialUnavailable"), "{stderr}");
+    assert!(stderr.contains("AZURE_CLIENT_SECRET"), "{stderr}");
+    assert!(stderr.contains("instance metadata service"), "{stderr}");
     // 77: wrong secret; the secret is not printed.
     let out = with_emulator(&t)
         .env("AZURE_CLIENT_SECRET", "not-the-right-one-123")
@@ -387,4 +398,142 @@ fn send_delivers_3_10_and_150_mb_attachments_byte_identical() {
         assert_eq!(&a.sha256, hash, "{name}");
     }
     assert_eq!(t.emulator.stats().open_drafts, 0);
+}
+
+#[test]
+fn token_and_send_take_every_credential_as_flags() {
+    use graphmail_emulator::{ManagedIdentity, DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID};
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, both, _) = support::make_certificate(dir.path(), "cli");
+    let user = ManagedIdentity::user_assigned(
+        "6e7f8091-2a3b-4c5d-8e9f-1a2b3c4d5e6f",
+        "obj-6",
+        "/subscriptions/x/uami-6",
+    );
+    let t = TestEmulator::start_with(|c| {
+        c.with_app_certificate(DEFAULT_CLIENT_ID, std::fs::read(&cert).unwrap())
+            .with_managed_identity(ManagedIdentity::system_assigned())
+            .with_managed_identity(user.clone())
+    });
+    let base = t.emulator.base_url();
+    let ca = t.emulator.ca_certificate_path().display().to_string();
+    let connection = [
+        "--authority-host",
+        &base,
+        "--graph-endpoint",
+        &base,
+        "--ca-file",
+        &ca,
+    ];
+    let ids = [
+        "--tenant-id",
+        DEFAULT_TENANT_ID,
+        "--client-id",
+        DEFAULT_CLIENT_ID,
+    ];
+    let secret = graphmail_emulator::DEFAULT_CLIENT_SECRET;
+    let secret_file = t.file("secret.txt", format!("{secret}\n").as_bytes());
+    let token = |extra: &[&str], env: &[(&str, &str)]| {
+        let out = graphmail()
+            .arg("token")
+            .args(connection)
+            .args(extra)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        (out.status.code(), stdout, stderr)
+    };
+    let ok = |(code, stdout, stderr): (Option<i32>, String, String)| {
+        assert_eq!(code, Some(0), "{stderr}");
+        let tok: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(tok["tokenType"], "Bearer");
+        assert!(!stderr.contains(secret), "the secret is never printed");
+    };
+
+    let mut with_ids = ids.to_vec();
+    with_ids.extend(["--client-secret-env", "MY_APP_SECRET"]);
+    ok(token(&with_ids, &[("MY_APP_SECRET", secret)]));
+    let mut with_ids = ids.to_vec();
+    with_ids.extend(["--client-secret-file", secret_file.to_str().unwrap()]);
+    ok(token(&with_ids, &[]));
+    // Tenant and client from the environment, the certificate from a flag.
+    ok(token(
+        &[
+            "--certificate",
+            both.to_str().unwrap(),
+            "--certificate-algorithm",
+            "RS256",
+        ],
+        &[
+            ("AZURE_TENANT_ID", DEFAULT_TENANT_ID),
+            ("AZURE_CLIENT_ID", DEFAULT_CLIENT_ID),
+        ],
+    ));
+    // Managed identity, system- and user-assigned (IMDS is the emulator).
+    let imds = [("AZURE_POD_IDENTITY_AUTHORITY_HOST", base.as_str())];
+    ok(token(&["--managed-identity"], &imds));
+    ok(token(&["--managed-identity", &user.client_id], &imds));
+    ok(token(
+        &["--managed-identity-object-id", &user.object_id],
+        &imds,
+    ));
+    let before = t.emulator.stats();
+    // Three from the identity platform, three from IMDS (counted in both).
+    assert_eq!(before.managed_identity_requests, 3, "{before:?}");
+    assert_eq!(before.token_requests, 6, "{before:?}");
+
+    // A flag's credential replaces the file's (a wrong secret in the file).
+    let mut file_config = t.config();
+    file_config["clientSecret"] = serde_json::json!("stale-secret-in-file");
+    let config = t.file("cfg.json", file_config.to_string().as_bytes());
+    ok(token(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--client-secret-env",
+            "S",
+        ],
+        &[("S", secret)],
+    ));
+
+    // Mistakes are configuration errors (78) that name the fix, and send nothing.
+    let requests = t.emulator.stats().requests;
+    let (code, _, stderr) = token(
+        &["--managed-identity", "--client-secret-env", "S"],
+        &[("S", secret)],
+    );
+    assert_eq!(code, Some(78));
+    assert!(stderr.contains("one credential flag"), "{stderr}");
+    let (code, _, stderr) = token(
+        &[&ids[..], &["--client-secret-env", "UNSET_VAR"]].concat(),
+        &[],
+    );
+    assert_eq!(code, Some(78));
+    assert!(
+        stderr.contains("UNSET_VAR") && stderr.contains("MissingSetting"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = token(
+        &[
+            "--managed-identity",
+            "a",
+            "--managed-identity-resource-id",
+            "b",
+        ],
+        &imds,
+    );
+    assert_eq!(code, Some(78), "{stderr}");
+    assert_eq!(t.emulator.stats().requests, requests);
+
+    // send takes the same flags.
+    let out = graphmail()
+        .args(SEND_TO_A)
+        .args(connection)
+        .args(["--managed-identity"])
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", &base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert_eq!(t.emulator.messages().len(), 1);
 }

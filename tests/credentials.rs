@@ -4,13 +4,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 
 use graphmail::auth::signing::{AssertionAlgorithm, SigningCertificate};
 use graphmail::ffi::graph_status;
 use graphmail_emulator::{DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID};
 use serde_json::{json, Value};
-use support::{assert_error, make_certificate, openssl, FfiClient, TestEmulator};
+use support::{assert_error, make_certificate, FfiClient, TestEmulator};
 
 fn message() -> Value {
     json!({"from": "alerts@contoso.test", "to": "ops@fabrikam.test", "subject": "credential test"})

@@ -149,3 +149,83 @@ fn graphmail_login_then_send_as_the_user() {
     );
     assert_eq!(t.emulator.messages()[0].mailbox, USER);
 }
+
+#[test]
+fn sign_in_start_shows_the_prompt_in_progress_then_reports_signed_in_without_the_token() {
+    let t = start(DeviceCodeBehaviour::Manual);
+    let cache = t.dir.path().join("cache.json");
+    let mut cfg = config(&t, &cache);
+    cfg["deviceCodePrompt"] = json!("none");
+    let client = FfiClient::new(&cfg);
+    let op = client.sign_in().unwrap();
+    // The prompt appears in the progress JSON while the sign-in waits for the user.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let prompt = loop {
+        let p = op.progress();
+        if let Some(prompt) = p.get("signIn") {
+            assert_eq!(p["step"], "authenticating", "{p}");
+            assert_eq!(p["done"], false);
+            break prompt.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no signIn in {p}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let code = prompt["userCode"].as_str().unwrap().to_string();
+    assert_eq!(t.emulator.pending_user_codes(), vec![code.clone()]);
+    assert!(
+        prompt["message"].as_str().unwrap().contains(&code),
+        "{prompt}"
+    );
+    assert!(prompt["verificationUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    assert!(prompt["expiresOn"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(op.wait(0).0, graph_status::Pending);
+    assert!(t.emulator.approve_device_code(&code, USER));
+    let (status, r) = op.wait(20_000);
+    assert_eq!(status, graph_status::Ok, "{r}");
+    assert_eq!(r["status"], "signedIn");
+    assert!(r["expiresOnUnix"].as_u64().unwrap() > 0);
+    assert!(
+        r.get("accessToken").is_none(),
+        "a sign-in never returns the token: {r}"
+    );
+    // Done: no prompt any more, and a send reuses the token without a second sign-in.
+    assert!(op.progress().get("signIn").is_none());
+    let (status, r) = client.send(&json!({"from": USER, "to": "ops@fabrikam.test"}));
+    assert_eq!(status, graph_status::Ok, "{r}");
+    let s = t.emulator.stats();
+    assert_eq!(s.device_code_requests, 1, "{s:?}");
+    assert_eq!(s.token_requests, s.device_code_polls, "{s:?}");
+}
+
+#[test]
+fn sign_in_start_reports_bad_credentials_and_null_arguments() {
+    let t = TestEmulator::start();
+    let mut cfg = t.config();
+    cfg["clientSecret"] = json!("wrong-secret-value-1");
+    let op = FfiClient::new(&cfg).sign_in().unwrap();
+    let r = op.wait(20_000);
+    assert_error(&r, graph_status::Auth, "InvalidClientSecret");
+    assert!(!r.1.to_string().contains("wrong-secret-value-1"));
+    // A good one signs in.
+    let op = FfiClient::new(&t.config()).sign_in().unwrap();
+    assert_eq!(op.wait(20_000).0, graph_status::Ok);
+    // NULL client and NULL out-pointer.
+    let mut op = std::ptr::null_mut();
+    let mut err = std::ptr::null_mut();
+    let status =
+        unsafe { graphmail::ffi::graph_sign_in_start(std::ptr::null_mut(), &mut op, &mut err) };
+    assert_eq!(status, graph_status::InvalidArgument);
+    assert!(op.is_null());
+    let e: Value = serde_json::from_str(&support::take(err).unwrap()).unwrap();
+    assert_eq!(e["error"]["code"], "NullArgument");
+    let client = FfiClient::new(&t.config());
+    let mut err = std::ptr::null_mut();
+    let status =
+        unsafe { graphmail::ffi::graph_sign_in_start(client.0, std::ptr::null_mut(), &mut err) };
+    assert_eq!(status, graph_status::InvalidArgument);
+    let e: Value = serde_json::from_str(&support::take(err).unwrap()).unwrap();
+    assert_eq!(e["error"]["field"], "send_out");
+}

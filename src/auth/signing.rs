@@ -38,7 +38,7 @@ pub trait AssertionSigner: Send + Sync {
 
 /// The key that signs: loaded from the file, or outside the library.
 enum SigningKey {
-    Local(RsaKeyPair),
+    Local(Box<RsaKeyPair>),
     External(std::sync::Arc<dyn AssertionSigner>),
 }
 
@@ -240,7 +240,7 @@ impl SigningCertificate {
         Ok(SigningCertificate {
             certificate,
             chain: certs,
-            key: SigningKey::Local(key),
+            key: SigningKey::Local(Box::new(key)),
         })
     }
 

@@ -542,6 +542,23 @@ impl FfiClient {
     }
 }
 
+impl FfiClient {
+    /// `graph_sign_in_start`.
+    pub fn sign_in(&self) -> Result<FfiSend, (graph_status, Value)> {
+        let mut op = std::ptr::null_mut();
+        let mut err: *mut c_char = std::ptr::null_mut();
+        let status = unsafe { graphmail::ffi::graph_sign_in_start(self.0, &mut op, &mut err) };
+        let err = take(err);
+        if status == graph_status::Ok {
+            assert!(!op.is_null() && err.is_none());
+            Ok(FfiSend(op))
+        } else {
+            assert!(op.is_null());
+            Err((status, serde_json::from_str(&err.unwrap()).unwrap()))
+        }
+    }
+}
+
 impl FfiSend {
     pub fn progress(&self) -> Value {
         let mut out: *mut c_char = std::ptr::null_mut();

@@ -30,7 +30,10 @@ pub const CANCELLED: u8 = 130;
 /// The exit code for an error.
 pub fn code_for(error: &Error) -> u8 {
     match error.code() {
-        ErrorCode::MissingSetting | ErrorCode::InvalidConfig | ErrorCode::UnknownCloud => CONFIG,
+        ErrorCode::MissingSetting
+        | ErrorCode::InvalidConfig
+        | ErrorCode::UnknownCloud
+        | ErrorCode::CredentialUnavailable => CONFIG,
         ErrorCode::AttachmentNotFound
         | ErrorCode::AttachmentUnreadable
         | ErrorCode::FileUnreadable => NOINPUT,

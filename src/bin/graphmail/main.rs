@@ -30,7 +30,7 @@ enum Command {
     /// Send a message (flags named after Send-MailMessage's parameters).
     Send(Box<send::SendArgs>),
     /// Print an access token for Graph as JSON (accessToken, expiresOn, tokenType).
-    Token(ConfigArgs),
+    Token(Box<ConfigArgs>),
     /// Sign in as a user with the device code flow and cache the refresh token.
     Login(login::LoginArgs),
     /// Run the local Microsoft Graph emulator (HTTPS on 127.0.0.1).
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Send(args) => send::run(*args),
-        Command::Token(args) => token::run(args),
+        Command::Token(args) => token::run(*args),
         Command::Login(args) => login::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
