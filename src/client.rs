@@ -19,7 +19,6 @@ use crate::auth::{AccessToken, Credential, TokenRequest};
 use crate::config::{ClientConfig, CredentialSource};
 use crate::error::{Error, ErrorCode, Result};
 use crate::graph::draft::send_via_draft;
-use crate::graph::request::exchange;
 use crate::graph::send::{
     addresses, draft_message, draft_warnings, plan_send, prepare_send_mail, preview_send_mail,
     SendPath, SendReport, SentAttachment,
@@ -30,6 +29,7 @@ use crate::message::{Message, ValidatedMessage};
 use crate::message::{Warning, WarningLevel};
 use crate::mime::{mime_to_message, PreparedMime};
 use crate::progress::{SendControl, SendStep};
+use crate::retry::{exchange_with_retry, Repeat};
 
 /// A GraphMail client. Create one per configuration and reuse it: the token and the
 /// connections are reused across sends.
@@ -160,6 +160,9 @@ impl Client {
         msg: ValidatedMessage,
         control: &SendControl,
     ) -> Result<SendReport> {
+        if let Some(timeout) = self.inner.config.send_timeout {
+            control.set_timeout(timeout);
+        }
         let result = self.send_inner(msg, control).await;
         control.set_step(SendStep::Done);
         result
@@ -175,18 +178,34 @@ impl Client {
             SendPath::SendMail => self.send_direct(msg, control).await,
             SendPath::Draft => {
                 control.set_step(SendStep::Authenticating);
-                let token = control.run(self.acquire_token()).await?;
+                let mut token = control.run(self.acquire_token()).await?;
                 let user_base = self.user_base(&msg.from);
-                let outcome = send_via_draft(
-                    &self.inner.http,
-                    &user_base,
-                    &token,
-                    &config.client_id,
-                    &msg,
-                    draft_message(&msg),
-                    control,
-                )
-                .await?;
+                let mut refreshed = false;
+                let outcome = loop {
+                    let result = send_via_draft(
+                        &self.inner.http,
+                        &user_base,
+                        &token,
+                        &config.client_id,
+                        &msg,
+                        draft_message(&msg),
+                        control,
+                        config.retry,
+                    )
+                    .await;
+                    match result {
+                        // Refused before anything was created: a new token, once.
+                        Err(e)
+                            if !refreshed
+                                && e.code() == ErrorCode::InvalidAuthenticationToken
+                                && e.step() == Some("createDraft") =>
+                        {
+                            refreshed = true;
+                            token = control.run(self.refresh_token(&token)).await?;
+                        }
+                        other => break other?,
+                    }
+                };
                 let mut warnings = msg.warnings.clone();
                 warnings.extend(draft_warnings(&msg));
                 if outcome.verified_after_lost_answer {
@@ -232,7 +251,14 @@ impl Client {
         let url = format!("{}/sendMail", self.user_base(&msg.from));
         let request_bytes = prepared.body.len();
         let (answer, client_request_id) = self
-            .post_send_mail(&url, &token, "application/json", prepared.body, control)
+            .post_send_mail(
+                &url,
+                &token,
+                "application/json",
+                prepared.body,
+                control,
+                &msg.from.address,
+            )
             .await?;
         let request_id = crate::graph::request_id_header(&answer.headers);
         if answer.status == 202 {
@@ -279,6 +305,9 @@ impl Client {
         control: &SendControl,
     ) -> Result<SendReport> {
         control.set_step(SendStep::Preparing);
+        if let Some(timeout) = self.inner.config.send_timeout {
+            control.set_timeout(timeout);
+        }
         if !prepared.fits_one_request() {
             let staging = tempfile::tempdir().map_err(|e| {
                 Error::new(
@@ -302,7 +331,14 @@ impl Client {
             let body = prepared.base64_body();
             let request_bytes = body.len();
             let (answer, client_request_id) = self
-                .post_send_mail(&url, &token, "text/plain", body, control)
+                .post_send_mail(
+                    &url,
+                    &token,
+                    "text/plain",
+                    body,
+                    control,
+                    &prepared.mailbox.address,
+                )
                 .await?;
             if answer.status != 202 {
                 return Err(graph_error(
@@ -337,8 +373,9 @@ impl Client {
         result
     }
 
-    /// Posts one sendMail request (JSON or MIME) and returns the answer and the
-    /// `client-request-id` it carried.
+    /// Posts one sendMail request (JSON or MIME) under the retry policy and returns the answer
+    /// and the `client-request-id` it carried. A 401 gets a new token and one more try. A
+    /// request that went out without an answer is not repeated: [`ErrorCode::OutcomeUnknown`].
     async fn post_send_mail(
         &self,
         url: &str,
@@ -346,20 +383,54 @@ impl Client {
         content_type: &'static str,
         body: Vec<u8>,
         control: &SendControl,
+        mailbox: &str,
     ) -> Result<(crate::graph::request::Answer, String)> {
         let client_request_id = uuid::Uuid::new_v4().to_string();
         control.set_step(SendStep::Sending);
-        let request = self
-            .inner
-            .http
-            .post(url)
-            .header(AUTHORIZATION, bearer(token)?)
-            .header(CONTENT_TYPE, content_type)
-            .header("client-request-id", &client_request_id)
-            .header("return-client-request-id", "true")
-            .body(body);
-        let answer = exchange(request, url, "The sendMail request", control).await?;
-        Ok((answer, client_request_id))
+        let body = bytes::Bytes::from(body);
+        let mut token = token.clone();
+        let mut refreshed = false;
+        loop {
+            let authorization = bearer(&token)?;
+            let build = || {
+                Ok(self
+                    .inner
+                    .http
+                    .post(url)
+                    .header(AUTHORIZATION, authorization.clone())
+                    .header(CONTENT_TYPE, content_type)
+                    .header("client-request-id", &client_request_id)
+                    .header("return-client-request-id", "true")
+                    .body(body.clone()))
+            };
+            let result = exchange_with_retry(
+                &build,
+                url,
+                "The sendMail request",
+                control,
+                &self.inner.config.retry,
+                Repeat::Unsafe,
+            )
+            .await;
+            match result {
+                Ok(answer) if answer.status == 401 && !refreshed => {
+                    // Not processed: get a new token (once) and try again.
+                    refreshed = true;
+                    token = control.run(self.refresh_token(&token)).await?;
+                }
+                Ok(answer) => return Ok((answer, client_request_id)),
+                Err(f) if f.ambiguous => {
+                    return Err(outcome_unknown(f.error, mailbox, &client_request_id))
+                }
+                Err(f) => return Err(f.error),
+            }
+        }
+    }
+
+    /// Drops `rejected` from the cache and fetches a new token.
+    async fn refresh_token(&self, rejected: &AccessToken) -> Result<AccessToken> {
+        self.inner.tokens.invalidate(rejected).await;
+        self.acquire_token().await
     }
 
     /// `{graph}/v1.0/me` for a delegated credential (the signed-in user's mailbox), else
@@ -518,6 +589,15 @@ fn credential_for(
             ))
         }
     })
+}
+
+/// The error for a sendMail request that went out without an answer.
+fn outcome_unknown(cause: Error, mailbox: &str, client_request_id: &str) -> Error {
+    let message = format!(
+        "{} The request had been sent, so Graph may have accepted the message; it was not sent again, to avoid a duplicate. Check the Sent Items of {mailbox} before sending again (client-request-id {client_request_id}).",
+        cause.message()
+    );
+    Error::new(ErrorCode::OutcomeUnknown, message).with_step("sendMail")
 }
 
 /// The success report.

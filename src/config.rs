@@ -355,6 +355,9 @@ pub const CONFIG_KEYS: &[&str] = &[
     "tokenCachePath",
     "deviceCodePrompt",
     "signingCertificate",
+    "maxAttempts",
+    "retryDeadlineSeconds",
+    "sendTimeoutSeconds",
 ];
 
 /// Everything a [`crate::Client`] needs: who to authenticate as, where, and how to connect.
@@ -375,6 +378,8 @@ pub struct ClientConfig {
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_message_bytes: u64,
+    pub(crate) retry: crate::retry::RetryPolicy,
+    pub(crate) send_timeout: Option<Duration>,
 }
 
 impl ClientConfig {
@@ -397,6 +402,8 @@ impl ClientConfig {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            retry: crate::retry::RetryPolicy::default(),
+            send_timeout: None,
         }
     }
 
@@ -560,6 +567,25 @@ impl ClientConfig {
                 .with_field("maxMessageBytes"))
             }
         }
+        match map.remove("maxAttempts") {
+            None | Some(Value::Null) => {}
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|v| (1..=20).contains(&v)) => {
+                b = b.max_attempts(n.as_u64().unwrap_or(1) as u32)
+            }
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    "'maxAttempts' must be a whole number from 1 (no retry) to 20.",
+                )
+                .with_field("maxAttempts"))
+            }
+        }
+        if let Some(s) = take_seconds(&mut map, "retryDeadlineSeconds")? {
+            b = b.retry_deadline(s);
+        }
+        if let Some(s) = take_seconds(&mut map, "sendTimeoutSeconds")? {
+            b = b.send_timeout(s);
+        }
         b.build()
     }
 
@@ -634,6 +660,14 @@ impl ClientConfig {
     pub fn max_message_bytes(&self) -> u64 {
         self.max_message_bytes
     }
+    /// How requests are retried (`maxAttempts`, `retryDeadlineSeconds`).
+    pub fn retry_policy(&self) -> crate::retry::RetryPolicy {
+        self.retry
+    }
+    /// The limit on a whole send, retries and uploads included (`sendTimeoutSeconds`).
+    pub fn send_timeout(&self) -> Option<Duration> {
+        self.send_timeout
+    }
 }
 
 /// Builder for [`ClientConfig`]; see [`ClientConfig::builder`]. [`ClientConfigBuilder::build`]
@@ -651,6 +685,8 @@ pub struct ClientConfigBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     max_message_bytes: u64,
+    retry: crate::retry::RetryPolicy,
+    send_timeout: Option<Duration>,
 }
 
 impl ClientConfigBuilder {
@@ -698,6 +734,25 @@ impl ClientConfigBuilder {
         self.connect_timeout = timeout;
         self
     }
+    /// Attempts per request, 1 (no retry) to 20 (`maxAttempts`; default 4).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.retry.max_attempts = attempts;
+        self
+    }
+
+    /// The longest one request may take with its retries (`retryDeadlineSeconds`; default 120).
+    pub fn retry_deadline(mut self, deadline: Duration) -> Self {
+        self.retry.deadline = deadline;
+        self
+    }
+
+    /// A limit on a whole send (`sendTimeoutSeconds`; default none): past it the send stops
+    /// like a cancel, with [`ErrorCode::Timeout`].
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = Some(timeout);
+        self
+    }
+
     /// Largest total attachment size to send (default 150 MB). Set it to the mailbox's
     /// maximum send size to refuse oversized messages before uploading anything.
     pub fn max_message_bytes(mut self, bytes: u64) -> Self {
@@ -785,9 +840,21 @@ impl ClientConfigBuilder {
                 .with_field("proxy"));
             }
         }
+        if !(1..=20).contains(&self.retry.max_attempts) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                "'maxAttempts' must be a whole number from 1 (no retry) to 20.",
+            )
+            .with_field("maxAttempts"));
+        }
         for (d, name) in [
             (self.timeout, "timeoutSeconds"),
             (self.connect_timeout, "connectTimeoutSeconds"),
+            (self.retry.deadline, "retryDeadlineSeconds"),
+            (
+                self.send_timeout.unwrap_or(Duration::MAX),
+                "sendTimeoutSeconds",
+            ),
         ] {
             if d.is_zero() {
                 return Err(Error::new(
@@ -810,6 +877,8 @@ impl ClientConfigBuilder {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             max_message_bytes: self.max_message_bytes,
+            retry: self.retry,
+            send_timeout: self.send_timeout,
         })
     }
 }

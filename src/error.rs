@@ -164,6 +164,10 @@ error_codes! {
     GraphRequestRejected => Graph,
     /// Graph answered a success status other than 202 Accepted: the outcome is uncertain.
     UnexpectedResponse => Graph,
+    /// The request went out but no answer came (connection lost, timeout, cancel while in
+    /// flight): Graph may or may not have accepted the message. It is not sent again
+    /// automatically; check the sender's Sent Items before sending again.
+    OutcomeUnknown => Network,
     /// An attachment upload session failed after its retries were used up.
     UploadFailed => Graph,
     /// The connection failed (DNS, refused, reset, proxy).

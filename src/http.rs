@@ -163,7 +163,9 @@ pub(crate) fn build_identity_client(
 }
 
 /// Finds a rustls error anywhere in an error's source chain.
-fn find_rustls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+pub(crate) fn find_rustls_error<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> Option<&'a rustls::Error> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(r) = e.downcast_ref::<rustls::Error>() {

@@ -26,6 +26,7 @@ mod http;
 pub mod message;
 pub mod mime;
 pub mod progress;
+pub mod retry;
 pub mod runtime;
 pub mod secret;
 

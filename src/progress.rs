@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
+use std::time::Duration;
+
 use tokio::sync::Notify;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -84,6 +86,8 @@ pub struct SendControl {
     bytes_total: AtomicU64,
     cancelled: AtomicBool,
     cancel_notify: Notify,
+    /// The whole send's deadline (`sendTimeoutSeconds`), and that timeout for messages.
+    deadline: std::sync::Mutex<Option<(tokio::time::Instant, Duration)>>,
 }
 
 impl SendControl {
@@ -127,12 +131,27 @@ impl SendControl {
         self.bytes_sent.fetch_add(n, Ordering::SeqCst);
     }
 
-    /// `Err(Cancelled)` once a cancel was requested.
+    /// Ends the send with [`ErrorCode::Timeout`] if it is still running `timeout` from now:
+    /// like a cancel, the request in flight is abandoned and a draft is deleted.
+    pub fn set_timeout(&self, timeout: Duration) {
+        if let Ok(mut d) = self.deadline.lock() {
+            *d = Some((tokio::time::Instant::now() + timeout, timeout));
+        }
+    }
+
+    fn deadline(&self) -> Option<(tokio::time::Instant, Duration)> {
+        self.deadline.lock().ok().and_then(|d| *d)
+    }
+
+    /// `Err(Cancelled)` once a cancel was requested, `Err(Timeout)` once the send's deadline
+    /// passed.
     pub(crate) fn check(&self) -> Result<()> {
         if self.is_cancelled() {
-            Err(cancelled_error())
-        } else {
-            Ok(())
+            return Err(cancelled_error());
+        }
+        match self.deadline() {
+            Some((at, timeout)) if tokio::time::Instant::now() >= at => Err(timeout_error(timeout)),
+            _ => Ok(()),
         }
     }
 
@@ -145,11 +164,29 @@ impl SendControl {
         tokio::pin!(notified);
         notified.as_mut().enable();
         self.check()?;
+        let deadline = self.deadline();
+        let expired = async {
+            match deadline {
+                Some((at, _)) => tokio::time::sleep_until(at).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             r = future => r,
             _ = notified => Err(cancelled_error()),
+            _ = expired => Err(timeout_error(deadline.map(|(_, t)| t).unwrap_or_default())),
         }
     }
+}
+
+fn timeout_error(timeout: Duration) -> Error {
+    Error::new(
+        ErrorCode::Timeout,
+        format!(
+            "The send took longer than its time limit ({} s, sendTimeoutSeconds) and was stopped.",
+            timeout.as_secs_f64()
+        ),
+    )
 }
 
 fn cancelled_error() -> Error {

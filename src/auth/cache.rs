@@ -42,6 +42,18 @@ impl TokenCache {
         Ok(token)
     }
 
+    /// Forgets `rejected` (a token Graph refused with 401) so the next [`TokenCache::get`]
+    /// fetches a new one; a newer token another task already fetched is kept.
+    pub async fn invalidate(&self, rejected: &AccessToken) {
+        let mut slot = self.slot.lock().await;
+        if slot
+            .as_ref()
+            .is_some_and(|t| t.token.expose() == rejected.token.expose())
+        {
+            *slot = None;
+        }
+    }
+
     /// Forgets the cached token (e.g. after Graph rejected it).
     pub async fn clear(&self) {
         *self.slot.lock().await = None;

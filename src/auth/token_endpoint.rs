@@ -9,7 +9,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::auth::AccessToken;
 use crate::error::{Error, ErrorCode, Result};
 use crate::graph::wire::{TokenErrorResponse, TokenResponse};
-use crate::http::{classify, host_of};
+use crate::http::host_of;
 use crate::secret::Secret;
 
 /// Who is asking, for error messages.
@@ -50,26 +50,30 @@ pub async fn post_token_request_with_refresh(
 ) -> Result<(AccessToken, Option<Secret>)> {
     let host = host_of(ctx.token_url);
     let body = bytes::Bytes::from_owner(WipeOnDrop(form));
-    let response = http
-        .post(ctx.token_url)
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .header(reqwest::header::ACCEPT, "application/json")
-        .header("client-request-id", uuid::Uuid::new_v4().to_string())
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| classify(e, "The token request", &host))?;
-    let status = response.status().as_u16();
-    let mut bytes = Zeroizing::new(
-        response
-            .bytes()
-            .await
-            .map_err(|e| classify(e, "Reading the token response", &host))?
-            .to_vec(),
-    );
+    let build = || {
+        Ok(http
+            .post(ctx.token_url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header("client-request-id", uuid::Uuid::new_v4().to_string())
+            .body(body.clone()))
+    };
+    // Asking for a token twice does no harm: every failure is retried under the default policy.
+    let answer = crate::retry::exchange_with_retry(
+        &build,
+        ctx.token_url,
+        "The token request",
+        &crate::progress::SendControl::new(),
+        &crate::retry::RetryPolicy::default(),
+        crate::retry::Repeat::Safe,
+    )
+    .await?;
+    drop(body);
+    let status = answer.status;
+    let mut bytes = Zeroizing::new(answer.body.to_vec());
     if status == 200 {
         return parse_token(&bytes, &host);
     }

@@ -8,12 +8,13 @@ use serde_json::Value;
 
 use crate::auth::AccessToken;
 use crate::error::{Error, ErrorCode, Result};
-use crate::graph::request::exchange;
+use crate::graph::request::Answer;
 use crate::graph::send::{path_segment, read_attachment, SentAttachment};
 use crate::graph::wire::{CreatedMessage, WireMessage};
 use crate::graph::{graph_error, request_id_header, upload, GraphContext};
 use crate::message::{ValidatedMessage, MAX_INLINE_ATTACHMENT_BYTES};
 use crate::progress::{SendControl, SendStep};
+use crate::retry::{exchange_with_retry, Failure, Repeat, RetryPolicy};
 
 /// What the draft path needs for its requests.
 pub(crate) struct DraftContext<'a> {
@@ -25,6 +26,8 @@ pub(crate) struct DraftContext<'a> {
     pub mailbox: &'a str,
     pub control: &'a SendControl,
     pub message_id: Option<String>,
+    /// How each request is retried.
+    pub retry: RetryPolicy,
 }
 
 impl DraftContext<'_> {
@@ -43,13 +46,26 @@ impl DraftContext<'_> {
     }
 
     /// An authenticated JSON `POST`.
-    pub fn graph_post(&self, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+    pub fn graph_post(&self, url: &str, body: bytes::Bytes) -> reqwest::RequestBuilder {
         self.http
             .post(url)
             .header(AUTHORIZATION, self.bearer.clone())
             .header(CONTENT_TYPE, "application/json")
             .header("client-request-id", uuid::Uuid::new_v4().to_string())
             .body(body)
+    }
+
+    /// Posts `body` to `url` under the retry policy.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        what: &str,
+        repeat: Repeat,
+    ) -> std::result::Result<Answer, Failure> {
+        let body = bytes::Bytes::from(body);
+        let build = || Ok(self.graph_post(url, body.clone()));
+        exchange_with_retry(&build, url, what, self.control, &self.retry, repeat).await
     }
 
     /// The error for a Graph error answer, with hints naming this app and mailbox.
@@ -88,8 +104,10 @@ pub(crate) async fn send_via_draft(
     msg: &ValidatedMessage,
     body_message: WireMessage,
     control: &SendControl,
+    retry: RetryPolicy,
 ) -> Result<DraftOutcome> {
     let mut ctx = DraftContext {
+        retry,
         http,
         user_base,
         bearer: crate::client::bearer(token)?,
@@ -125,14 +143,21 @@ async fn create_draft(ctx: &DraftContext<'_>, message: &WireMessage) -> Result<S
     let body = serde_json::to_vec(message).map_err(|e| {
         Error::new(ErrorCode::Internal, "Could not serialize the draft.").with_source(e)
     })?;
-    let answer = exchange(
-        ctx.graph_post(&url, body),
-        &url,
-        "The create-draft request",
-        ctx.control,
-    )
-    .await
-    .map_err(|e| e.with_step("createDraft"))?;
+    // Unsafe to repeat after a lost answer (a second draft); an answer of 429/503/504 means
+    // nothing was created, so those are retried.
+    let answer = ctx
+        .post_json(&url, body, "The create-draft request", Repeat::Unsafe)
+        .await
+        .map_err(|f| {
+            let ambiguous = f.ambiguous;
+            let e = f.error.with_step("createDraft");
+            if ambiguous {
+                let message = format!("{} A draft may have been created in the Drafts folder of {} without GraphMail learning its id; nothing was sent.", e.message(), ctx.mailbox);
+                e.with_message(message)
+            } else {
+                e
+            }
+        })?;
     if answer.status == 403 {
         let base = ctx.graph_error(answer.status, &answer.headers, &answer.body);
         let message = format!(
@@ -178,14 +203,10 @@ async fn fill_and_send(ctx: &DraftContext<'_>, msg: &ValidatedMessage) -> Result
             let body = serde_json::to_vec(&wire.0).map_err(|e| {
                 Error::new(ErrorCode::Internal, "Could not serialize an attachment.").with_source(e)
             })?;
-            let answer = exchange(
-                ctx.graph_post(&url, body),
-                &url,
-                "The add-attachment request",
-                ctx.control,
-            )
-            .await
-            .map_err(|e| e.with_step("addAttachment"))?;
+            let answer = ctx
+                .post_json(&url, body, "The add-attachment request", Repeat::Unsafe)
+                .await
+                .map_err(|f| f.error.with_step("addAttachment"))?;
             if answer.status != 201 && answer.status != 200 {
                 return Err(ctx
                     .graph_error(answer.status, &answer.headers, &answer.body)
@@ -205,41 +226,64 @@ async fn fill_and_send(ctx: &DraftContext<'_>, msg: &ValidatedMessage) -> Result
     ctx.control.set_step(SendStep::SendingDraft);
     let url = format!("{}/send", ctx.message_url());
     let client_request_id = uuid::Uuid::new_v4().to_string();
-    let request = ctx
-        .http
-        .post(&url)
-        .header(AUTHORIZATION, ctx.bearer.clone())
-        .header(CONTENT_LENGTH, 0)
-        .header("client-request-id", &client_request_id);
-    match exchange(request, &url, "The send-draft request", ctx.control).await {
-        Ok(answer) if answer.status == 202 => Ok(DraftOutcome {
-            request_id: request_id_header(&answer.headers),
-            client_request_id,
-            attachments: sent,
-            verified_after_lost_answer: false,
-        }),
-        Ok(answer) => Err(ctx
-            .graph_error(answer.status, &answer.headers, &answer.body)
-            .with_step("sendDraft")),
-        Err(e) if e.code() == ErrorCode::Cancelled => Err(e.with_step("sendDraft")),
-        Err(e) => {
-            // The send request may have gone out: look before deleting, so a sent message's copy
-            // in Sent Items is never deleted and a draft is never sent twice.
-            match still_a_draft(ctx).await {
-                Some(false) => Ok(DraftOutcome {
+    let build = || {
+        Ok(ctx
+            .http
+            .post(&url)
+            .header(AUTHORIZATION, ctx.bearer.clone())
+            .header(CONTENT_LENGTH, 0)
+            .header("client-request-id", &client_request_id))
+    };
+    let mut sends = 0;
+    loop {
+        sends += 1;
+        let result = exchange_with_retry(
+            &build,
+            &url,
+            "The send-draft request",
+            ctx.control,
+            &ctx.retry,
+            Repeat::Unsafe,
+        )
+        .await;
+        let failure = match result {
+            Ok(answer) if answer.status == 202 => {
+                return Ok(DraftOutcome {
+                    request_id: request_id_header(&answer.headers),
+                    client_request_id,
+                    attachments: sent,
+                    verified_after_lost_answer: sends > 1,
+                })
+            }
+            Ok(answer) => {
+                return Err(ctx
+                    .graph_error(answer.status, &answer.headers, &answer.body)
+                    .with_step("sendDraft"))
+            }
+            Err(f) if !f.ambiguous => return Err(f.error.with_step("sendDraft")),
+            Err(f) => f.error,
+        };
+        // The send request may have gone out: look before anything else, so a draft is never
+        // sent twice and a sent message's copy is never deleted.
+        match still_a_draft(ctx).await {
+            Some(false) => {
+                return Ok(DraftOutcome {
                     request_id: None,
                     client_request_id,
                     attachments: sent,
                     verified_after_lost_answer: true,
-                }),
-                Some(true) => Err(e.with_step("sendDraft")),
-                None => {
-                    let msg = format!("{} Whether the message was sent is unknown: check the Sent Items and Drafts folders of {} before sending again.", e.message(), ctx.mailbox);
-                    Err(e
-                        .with_message(msg)
-                        .with_step("sendDraft")
-                        .with_draft_deleted(false))
-                }
+                })
+            }
+            // Still a draft, so it was not sent: sending it again is safe.
+            Some(true)
+                if sends < ctx.retry.max_attempts
+                    && !matches!(failure.code(), ErrorCode::Cancelled | ErrorCode::Timeout) => {}
+            Some(true) => return Err(failure.with_step("sendDraft")),
+            None => {
+                let msg = format!("{} Whether the message was sent is unknown: check the Sent Items and Drafts folders of {} before sending again.", failure.message(), ctx.mailbox);
+                return Err(Error::new(ErrorCode::OutcomeUnknown, msg)
+                    .with_step("sendDraft")
+                    .with_draft_deleted(false));
             }
         }
     }

@@ -15,6 +15,7 @@ use crate::graph::request::exchange;
 use crate::graph::request_id_header;
 use crate::graph::wire::{AttachmentItem, CreateUploadSessionRequest, UploadSession};
 use crate::message::AttachmentFile;
+use crate::retry::Repeat;
 
 /// Chunks are multiples of this (what Graph's own SDKs use for every session type).
 pub const CHUNK_ALIGNMENT: u64 = 320 * 1024;
@@ -62,14 +63,16 @@ pub(crate) async fn upload_attachment(ctx: &DraftContext<'_>, a: &AttachmentFile
         )
         .with_source(e)
     })?;
-    let answer = exchange(
-        ctx.graph_post(&create_url, body),
-        &create_url,
-        "The createUploadSession request",
-        ctx.control,
-    )
-    .await
-    .map_err(|e| e.with_step("createUploadSession"))?;
+    // A second session after a lost answer is harmless (unused sessions expire).
+    let answer = ctx
+        .post_json(
+            &create_url,
+            body,
+            "The createUploadSession request",
+            Repeat::Safe,
+        )
+        .await
+        .map_err(|f| f.error.with_step("createUploadSession"))?;
     if answer.status != 201 && answer.status != 200 {
         return Err(ctx
             .graph_error(answer.status, &answer.headers, &answer.body)

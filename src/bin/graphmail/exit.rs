@@ -40,7 +40,7 @@ pub fn code_for(error: &Error) -> u8 {
         ErrorCode::MailboxNotFound => NOUSER,
         ErrorCode::AccessDenied | ErrorCode::SendAsDenied => NOPERM,
         ErrorCode::Throttled | ErrorCode::GraphServiceUnavailable | ErrorCode::Timeout => TEMPFAIL,
-        ErrorCode::UnexpectedResponse => PROTOCOL,
+        ErrorCode::UnexpectedResponse | ErrorCode::OutcomeUnknown => PROTOCOL,
         _ => match error.kind() {
             ErrorKind::InvalidInput | ErrorKind::Graph => DATAERR,
             ErrorKind::Auth => NOPERM,
