@@ -18,7 +18,7 @@ use crate::auth::static_token::AccessTokenCredential;
 use crate::auth::{AccessToken, Credential, TokenRequest};
 use crate::config::{ClientConfig, CredentialSource};
 use crate::error::{Error, ErrorCode, Result};
-use crate::graph::draft::send_via_draft;
+use crate::graph::draft::{send_via_draft, DraftTarget};
 use crate::graph::send::{
     addresses, draft_message, draft_warnings, plan_send, prepare_send_mail, preview_send_mail,
     SendPath, SendReport, SentAttachment,
@@ -181,18 +181,15 @@ impl Client {
                 let mut token = control.run(self.acquire_token()).await?;
                 let user_base = self.user_base(&msg.from);
                 let mut refreshed = false;
+                let target = DraftTarget {
+                    http: &self.inner.http,
+                    user_base: &user_base,
+                    client_id: &config.client_id,
+                    retry: config.retry,
+                };
                 let outcome = loop {
-                    let result = send_via_draft(
-                        &self.inner.http,
-                        &user_base,
-                        &token,
-                        &config.client_id,
-                        &msg,
-                        draft_message(&msg),
-                        control,
-                        config.retry,
-                    )
-                    .await;
+                    let result =
+                        send_via_draft(&target, &token, &msg, draft_message(&msg), control).await;
                     match result {
                         // Refused before anything was created: a new token, once.
                         Err(e)

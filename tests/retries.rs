@@ -66,7 +66,7 @@ fn throttling_and_unavailability_are_retried_until_delivered_once() {
             retry_after: RetryAfter::Seconds(0),
         },
     ] {
-        let t = with_faults(vec![(FaultScope::SendMail, fault.clone())]);
+        let t = with_faults(vec![(FaultScope::SendMail, fault)]);
         let client = FfiClient::new(&t.config());
         for n in 0..4 {
             let (status, r) = client.send(&message(n));

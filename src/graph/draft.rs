@@ -95,23 +95,32 @@ pub(crate) struct DraftOutcome {
     pub verified_after_lost_answer: bool,
 }
 
+/// Where and how the draft path sends: the client's side of a [`DraftContext`].
+pub(crate) struct DraftTarget<'a> {
+    /// The shared HTTP client.
+    pub http: &'a reqwest::Client,
+    /// `{graph}/v1.0/users/{mailbox}` or `{graph}/v1.0/me`.
+    pub user_base: &'a str,
+    /// The application (client) id, for error hints.
+    pub client_id: &'a str,
+    /// How each request is retried.
+    pub retry: RetryPolicy,
+}
+
 /// Sends `msg` through a draft. `body_message` is the message JSON without attachments.
 pub(crate) async fn send_via_draft(
-    http: &reqwest::Client,
-    user_base: &str,
+    target: &DraftTarget<'_>,
     token: &AccessToken,
-    client_id: &str,
     msg: &ValidatedMessage,
     body_message: WireMessage,
     control: &SendControl,
-    retry: RetryPolicy,
 ) -> Result<DraftOutcome> {
     let mut ctx = DraftContext {
-        retry,
-        http,
-        user_base,
+        retry: target.retry,
+        http: target.http,
+        user_base: target.user_base,
         bearer: crate::client::bearer(token)?,
-        client_id,
+        client_id: target.client_id,
         mailbox: &msg.from.address,
         control,
         message_id: None,
