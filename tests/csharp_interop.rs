@@ -1,8 +1,12 @@
-//! The PowerShell module's C# interop, `powershell/GraphMail/GraphMail.Native.cs`, tested without
-//! PowerShell: it is compiled as C# 5 with `mcs -langversion:5` (what Windows PowerShell 5.1's
-//! `Add-Type` accepts), and `tests/csharp/InteropTests.cs`, compiled against the same source, drives
-//! it under mono against a local emulator exactly as the module does. The test command installs
-//! mono (`mono-mcs`, `mono-runtime`); a missing mcs or mono fails these tests, never skips them.
+//! The PowerShell module's C# interop, `powershell/GraphMail/GraphMail.Native.cs` and
+//! `GraphMail.Credentials.cs`, tested without PowerShell: they are compiled as C# 5 with
+//! `mcs -langversion:5` referencing only mscorlib and System.dll (what Windows PowerShell 5.1's
+//! `Add-Type` accepts and references), and `tests/csharp/InteropTests.cs` and `CredentialTests.cs`,
+//! compiled against the same sources, drive them under mono against a local emulator exactly as
+//! the module does: sends, background sends, and (`credentials`) certificate signing in .NET,
+//! mono's certificate store, the background sign-in with a device code, managed identity, access
+//! tokens and certificate files. The test command installs mono (`mono-mcs`, `mono-runtime`); a
+//! missing mcs or mono fails these tests, never skips them.
 
 mod support;
 
@@ -10,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use base64::Engine;
+use graphmail_emulator::{DeviceCodeBehaviour, ManagedIdentity, DEFAULT_CLIENT_ID};
 use serde_json::{json, Value};
-use support::{cdylib_path, TestEmulator};
+use support::{cdylib_path, openssl, TestEmulator};
 
 /// A second app registered in the emulator, used with the SecureString overload. Its secret has
 /// what JSON must escape (quote, backslash, a tab) and non-ASCII text (two- to four-byte UTF-8).
@@ -83,16 +88,107 @@ fn mcs(args: &[&std::ffi::OsStr]) -> Output {
     )
 }
 
+/// The interop sources the module compiles together with one `Add-Type`.
+fn interop_sources() -> [PathBuf; 2] {
+    [
+        repo("powershell/GraphMail/GraphMail.Native.cs"),
+        repo("powershell/GraphMail/GraphMail.Credentials.cs"),
+    ]
+}
+
+/// Windows PowerShell 5.1's `Add-Type` references System.dll (and System.Management.Automation,
+/// which the interop does not use) besides mscorlib: `-noconfig` drops mcs's default references
+/// (System.Core, System.Xml, ...), so a type from anywhere else fails here, not on 5.1.
 #[test]
-fn native_cs_compiles_as_a_csharp_5_library() {
+fn native_cs_compiles_as_a_csharp_5_library_with_only_the_default_references() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("GraphMail.Native.dll");
-    let native = repo("powershell/GraphMail/GraphMail.Native.cs");
+    let [native, credentials] = interop_sources();
     assert_compiled(&mcs(&[
+        "-noconfig".as_ref(),
+        "-r:System.dll".as_ref(),
         "-target:library".as_ref(),
         format!("-out:{}", out.display()).as_ref(),
         native.as_os_str(),
+        credentials.as_os_str(),
     ]));
+    // The check bites: a System.Core type is refused under the same references.
+    let probe = dir.path().join("Probe.cs");
+    std::fs::write(
+        &probe,
+        "public static class Probe { public static object F() { return System.Linq.Enumerable.Empty<int>(); } }",
+    )
+    .unwrap();
+    let refused = mcs(&[
+        "-noconfig".as_ref(),
+        "-r:System.dll".as_ref(),
+        "-target:library".as_ref(),
+        format!("-out:{}", dir.path().join("Probe.dll").display()).as_ref(),
+        probe.as_os_str(),
+    ]);
+    assert!(
+        !refused.status.success(),
+        "System.Core must not be referenced"
+    );
+}
+
+/// `InteropTests.exe`: both test sources and the interop, plus Mono.Security (the credential tests
+/// put a key where mono's certificate store finds it).
+fn compile_interop_tests(dir: &Path) -> PathBuf {
+    let exe = dir.join("InteropTests.exe");
+    let tests = repo("tests/csharp/InteropTests.cs");
+    let credentials_tests = repo("tests/csharp/CredentialTests.cs");
+    let [native, credentials] = interop_sources();
+    assert_compiled(&mcs(&[
+        format!("-out:{}", exe.display()).as_ref(),
+        "-r:Mono.Security.dll".as_ref(),
+        tests.as_os_str(),
+        credentials_tests.as_os_str(),
+        native.as_os_str(),
+        credentials.as_os_str(),
+    ]));
+    exe
+}
+
+/// `mono` with a clean environment (no proxy or AZURE_* variables from the machine) and
+/// DllImport("graphmail") finding libgraphmail.so; `home` is HOME (mono's certificate store).
+fn mono(exe: &Path, home: &std::ffi::OsStr) -> Command {
+    let mut mono = Command::new("mono");
+    mono.env_clear();
+    if let Some(v) = std::env::var_os("PATH") {
+        mono.env("PATH", v);
+    }
+    mono.env("HOME", home)
+        .env("LD_LIBRARY_PATH", cdylib_path().parent().unwrap())
+        .arg(exe);
+    mono
+}
+
+/// Runs InteropTests.exe and checks its closing line: at least `at_least` tests, none failed.
+/// Returns (stdout, stderr).
+fn run_interop_tests(mut command: Command, at_least: usize) -> (String, String) {
+    let out = run(&mut command, "mono");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    println!("{stdout}"); // shown with --nocapture
+    assert!(
+        out.status.success(),
+        "InteropTests.exe failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("interop: ") && last.ends_with(" passed, 0 failed"),
+        "closing line: {last:?}\n{stdout}"
+    );
+    let passed: usize = last["interop: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(passed >= at_least, "every interop test ran:\n{stdout}");
+    (stdout, stderr)
 }
 
 /// The PowerShell 7 resolver cannot be compiled under mono (no `NativeLibrary`): it is checked
@@ -127,14 +223,7 @@ namespace System.Runtime.InteropServices {
 #[test]
 fn the_interop_drives_the_library_under_mono() {
     let t = TestEmulator::start_with(|c| c.with_app(INTEROP_APP_ID, INTEROP_APP_SECRET));
-    let exe = t.dir.path().join("InteropTests.exe");
-    let test_source = repo("tests/csharp/InteropTests.cs");
-    let native = repo("powershell/GraphMail/GraphMail.Native.cs");
-    assert_compiled(&mcs(&[
-        format!("-out:{}", exe.display()).as_ref(),
-        test_source.as_os_str(),
-        native.as_os_str(),
-    ]));
+    let exe = compile_interop_tests(t.dir.path());
 
     let attachments = t.dir.path().join("attachments");
     std::fs::create_dir(&attachments).unwrap();
@@ -156,51 +245,23 @@ fn the_interop_drives_the_library_under_mono() {
     no_secret.as_object_mut().unwrap().remove("clientSecret");
     no_secret["clientId"] = json!(INTEROP_APP_ID);
 
-    // A clean environment (no proxy or AZURE_* variables from the machine), plus the emulator's.
-    let mut mono = Command::new("mono");
-    mono.env_clear();
-    for keep in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(keep) {
-            mono.env(keep, v);
-        }
-    }
-    let out = run(
-        mono.arg(&exe)
-            .envs(t.env())
-            // DllImport("graphmail") finds libgraphmail.so here.
-            .env("LD_LIBRARY_PATH", cdylib_path().parent().unwrap())
-            .env("GRAPHMAIL_TEST_VERSION", env!("CARGO_PKG_VERSION"))
-            .env("GRAPHMAIL_TEST_FROM", "alerts@contoso.test")
-            .env("GRAPHMAIL_TEST_CONFIG", config.to_string())
-            .env(
-                "GRAPHMAIL_TEST_CONFIG_WRONG_SECRET",
-                wrong_secret.to_string(),
-            )
-            .env("GRAPHMAIL_TEST_CONFIG_NO_SECRET", no_secret.to_string())
-            .env("GRAPHMAIL_TEST_SECRET_FILE", &secret_file)
-            .env("GRAPHMAIL_TEST_DIR", &attachments),
-        "mono",
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}"); // shown with --nocapture
-    assert!(
-        out.status.success(),
-        "InteropTests.exe failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    let last = stdout.lines().last().unwrap_or_default();
-    assert!(
-        last.starts_with("interop: ") && last.ends_with(" passed, 0 failed"),
-        "closing line: {last:?}\n{stdout}"
-    );
-    let passed: usize = last["interop: ".len()..]
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(passed >= 28, "every interop test ran:\n{stdout}");
+    // The emulator's environment, plus the inputs.
+    let home = t.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let mut command = mono(&exe, home.as_os_str());
+    command
+        .envs(t.env())
+        .env("GRAPHMAIL_TEST_VERSION", env!("CARGO_PKG_VERSION"))
+        .env("GRAPHMAIL_TEST_FROM", "alerts@contoso.test")
+        .env("GRAPHMAIL_TEST_CONFIG", config.to_string())
+        .env(
+            "GRAPHMAIL_TEST_CONFIG_WRONG_SECRET",
+            wrong_secret.to_string(),
+        )
+        .env("GRAPHMAIL_TEST_CONFIG_NO_SECRET", no_secret.to_string())
+        .env("GRAPHMAIL_TEST_SECRET_FILE", &secret_file)
+        .env("GRAPHMAIL_TEST_DIR", &attachments);
+    run_interop_tests(command, 28);
 
     check_store(&t, &attachments);
     check_background_sends(&t, &large_hash);
@@ -366,4 +427,194 @@ fn check_background_sends(t: &TestEmulator, large_hash: &str) {
         s.drafts_deleted >= 1,
         "the cancelled send had a draft, and deleted it: {s:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials: certificate signing in .NET, the certificate store, sign-in, managed identity
+
+/// A public client app and the user who signs in with the device code (a mailbox other than the
+/// app-only sender, so the stored message shows who sent it).
+const PUBLIC_APP: &str = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+const DEVICE_USER: &str = "reports@contoso.test";
+/// A user-assigned managed identity of the emulator's IMDS.
+const MI_CLIENT_ID: &str = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d";
+const PFX_PASSWORD: &str = "Pfx-Pass \"1\"";
+
+/// Subjects sent by CredentialTests.cs (keep in sync with its constants).
+const PFX_SUBJECT: &str = "credentials: PFX certificate signed in .NET";
+const CHAIN_SUBJECT: &str = "credentials: options with a certificate and its chain";
+const STORE_SUBJECT: &str = "credentials: certificate from the CurrentUser store";
+const DEVICE_SUBJECT: &str = "credentials: device code user";
+const MANAGED_SUBJECT: &str = "credentials: user-assigned managed identity";
+const ACCESS_SUBJECT: &str = "credentials: access token as a SecureString";
+const PATH_SUBJECT: &str = "credentials: certificate file with its password";
+const SIGNER_ORPHAN_SUBJECT: &str = "credentials: a signer outlives its disposed client";
+
+/// A self-signed RSA certificate: (certificate PEM, PFX the library reads, PFX mono reads).
+/// OpenSSL 3's default PFX (AES, PBKDF2) is beyond mono's BoringSSL, so mono gets one encrypted
+/// with 3DES and a SHA-1 MAC, as Windows' own exports were for years.
+fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=graphmail-interop",
+        ],
+    );
+    let pass = format!("pass:{PFX_PASSWORD}");
+    let pfx = format!("{name}.pfx");
+    openssl(
+        dir,
+        &[
+            "pkcs12", "-export", "-in", &cert, "-inkey", &key, "-out", &pfx, "-passout", &pass,
+        ],
+    );
+    let mono_pfx = format!("{name}-3des.pfx");
+    openssl(
+        dir,
+        &[
+            "pkcs12",
+            "-export",
+            "-in",
+            &cert,
+            "-inkey",
+            &key,
+            "-out",
+            &mono_pfx,
+            "-passout",
+            &pass,
+            "-certpbe",
+            "PBE-SHA1-3DES",
+            "-keypbe",
+            "PBE-SHA1-3DES",
+            "-macalg",
+            "sha1",
+        ],
+    );
+    (dir.join(cert), dir.join(pfx), dir.join(mono_pfx))
+}
+
+#[test]
+fn credentials_work_through_the_interop_under_mono() {
+    let certs = tempfile::tempdir().unwrap();
+    let (registered_pem, library_pfx, registered_pfx) = make_certificate(certs.path(), "app");
+    let (_, _, other_pfx) = make_certificate(certs.path(), "other");
+    let pem = std::fs::read(&registered_pem).unwrap();
+    let t = TestEmulator::start_with(|c| {
+        c.with_app_certificate(DEFAULT_CLIENT_ID, pem)
+            .with_public_client(PUBLIC_APP)
+            .with_user(DEVICE_USER)
+            // Each device code is approved at the third poll, a second apart: the prompt is
+            // there to be seen for about two seconds.
+            .with_device_code_interval(1)
+            .with_device_code_behaviour(DeviceCodeBehaviour::ApproveAfterPolls {
+                polls: 2,
+                user: DEVICE_USER.into(),
+            })
+            .with_managed_identity(ManagedIdentity::user_assigned(
+                MI_CLIENT_ID,
+                "obj-interop",
+                "/subscriptions/x/uami-interop",
+            ))
+    });
+    let exe = compile_interop_tests(t.dir.path());
+
+    let mut base = t.config();
+    let secret = base
+        .as_object_mut()
+        .unwrap()
+        .remove("clientSecret")
+        .unwrap();
+    // mono keeps its certificate store under $HOME/.config/.mono: a fresh one, never the user's.
+    let home = t.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let cache = t.dir.path().join("device-token-cache.json");
+    let mut command = mono(&exe, home.as_os_str());
+    command
+        .arg("credentials")
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", t.emulator.base_url())
+        .env("GRAPHMAIL_TEST_FROM", "alerts@contoso.test")
+        .env("GRAPHMAIL_TEST_BASE", base.to_string())
+        .env("GRAPHMAIL_TEST_SECRET", secret.as_str().unwrap())
+        .env("GRAPHMAIL_TEST_PFX", &registered_pfx)
+        .env("GRAPHMAIL_TEST_PFX_PASSWORD", PFX_PASSWORD)
+        .env("GRAPHMAIL_TEST_LIBRARY_PFX", &library_pfx)
+        .env("GRAPHMAIL_TEST_OTHER_PFX", &other_pfx)
+        .env("GRAPHMAIL_TEST_PUBLIC_CLIENT", PUBLIC_APP)
+        .env("GRAPHMAIL_TEST_USER", DEVICE_USER)
+        .env("GRAPHMAIL_TEST_TOKEN_CACHE", &cache)
+        .env("GRAPHMAIL_TEST_MI_CLIENT_ID", MI_CLIENT_ID);
+    let (stdout, stderr) = run_interop_tests(command, 20);
+
+    // What mono's RSA can do (reported by the first signer test).
+    assert!(
+        stdout.contains("mono: the key signs RS256 (PSS not supported)")
+            || stdout.contains("mono: the key signs PS256 (PSS supported)"),
+        "{stdout}"
+    );
+    // deviceCodePrompt "none": the instructions went to the caller only, not to standard error.
+    assert!(
+        !stderr.contains("devicelogin") && !stderr.contains("enter the code"),
+        "the library printed the device code prompt: {stderr}"
+    );
+    assert!(cache.exists(), "the device code sign-in was cached");
+    // The key stayed in mono's store of the temporary HOME.
+    assert!(home.join(".config/.mono/certs/My").is_dir());
+
+    let stored = t.emulator.messages();
+    let subject = |m: &graphmail_emulator::StoredMessage| {
+        m.request["message"]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut subjects: Vec<String> = stored.iter().map(subject).collect();
+    subjects.sort();
+    let mut expected = vec![
+        PFX_SUBJECT,
+        CHAIN_SUBJECT,
+        STORE_SUBJECT,
+        DEVICE_SUBJECT,
+        MANAGED_SUBJECT,
+        ACCESS_SUBJECT,
+        PATH_SUBJECT,
+        SIGNER_ORPHAN_SUBJECT,
+    ];
+    expected.sort();
+    assert_eq!(
+        subjects, expected,
+        "failed signers, wrong keys and refused credentials sent nothing"
+    );
+    let find = |s: &str| stored.iter().find(|m| subject(m) == s).unwrap();
+    for s in [
+        PFX_SUBJECT,
+        CHAIN_SUBJECT,
+        STORE_SUBJECT,
+        PATH_SUBJECT,
+        SIGNER_ORPHAN_SUBJECT,
+        ACCESS_SUBJECT,
+    ] {
+        assert_eq!(find(s).client_id, DEFAULT_CLIENT_ID, "{s}: as the app");
+        assert_eq!(find(s).mailbox, "alerts@contoso.test", "{s}");
+    }
+    assert_eq!(
+        find(DEVICE_SUBJECT).mailbox,
+        DEVICE_USER,
+        "sent as the signed-in user"
+    );
+    assert_eq!(find(MANAGED_SUBJECT).client_id, MI_CLIENT_ID);
+    let s = t.emulator.stats();
+    assert_eq!(s.device_code_requests, 1, "one device code sign-in: {s:?}");
 }

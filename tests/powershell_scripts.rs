@@ -10,6 +10,13 @@
 //! * `Send-GraphMail` sends in the background and polls (`StartSend`, `Wait` in a loop that writes
 //!   `Write-Progress`), and its `finally` cancels, waits for the cleanup and disposes the send
 //!   (Ctrl+C), then completes the progress bar;
+//! * `Connect-GraphMail` has one parameter set per credential (client secret, `-Credential`, a
+//!   SecretManagement secret, a store certificate, a certificate file, managed identity, device
+//!   code, access token) with the parameters of each, secrets as SecureStrings; it creates the
+//!   client from `GraphMailConnectOptions` and signs in through `Wait-GraphMailSignIn`, which polls
+//!   the sign-in, shows the device code prompt, and cancels and disposes it in a `finally`;
+//!   mutated copies prove the checks fail;
+//! * no module script turns a SecureString into plain text;
 //! * the manifest exports exactly the public functions, each in `Public/<Name>.ps1` with
 //!   comment-based help (.SYNOPSIS, .DESCRIPTION, .PARAMETER for every parameter, .EXAMPLE, .LINK);
 //! * module code calls built-in commands by module-qualified name;
@@ -22,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use powershell_tree::{
-    assigned_variables, child_of_kind, descendants, function_in, is_true, manifest_entries,
-    normalize_type, parse, syntax_errors, text, Param,
+    assigned_variables, attribute_of, child_of_kind, descendants, function_in, is_true,
+    manifest_entries, named_children, normalize_type, parse, syntax_errors, text, unquote, Param,
 };
 use tree_sitter::Node;
 
@@ -377,7 +384,7 @@ fn mutate(source: &str, from: &str, to: &str) -> String {
     assert_eq!(
         source.matches(from).count(),
         1,
-        "the mutation target {from:?} must occur exactly once in Send-GraphMail.ps1"
+        "the mutation target {from:?} must occur exactly once in the script"
     );
     source.replacen(from, to, 1)
 }
@@ -624,6 +631,709 @@ fn every_error_free(source: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Connect-GraphMail: one parameter set per credential
+
+/// A parameter as declared, with every `[Parameter()]` attribute: a parameter may belong to
+/// several parameter sets (the shared `param_of` allows one attribute only).
+#[derive(Debug, Default)]
+struct DeclaredParam {
+    name: String,
+    type_name: Option<String>,
+    /// Each `[Parameter(...)]`: its ParameterSetName (None: every set), Mandatory and Position.
+    /// No attribute at all is one membership of every set.
+    memberships: Vec<(Option<String>, bool, Option<i64>)>,
+    /// The other attributes, as `param_of` normalizes them (`validateset('a','b')`).
+    attributes: Vec<String>,
+    default: Option<String>,
+}
+
+struct DeclaredFunction {
+    cmdlet_binding: Vec<(Option<String>, String)>,
+    params: Vec<DeclaredParam>,
+    help: Option<String>,
+}
+
+fn declared_param(node: Node<'_>, source: &str) -> Result<DeclaredParam, String> {
+    let variable = child_of_kind(node, "variable").ok_or("a parameter without a variable")?;
+    let mut param = DeclaredParam {
+        name: text(variable, source).trim_start_matches('$').to_string(),
+        default: child_of_kind(node, "script_parameter_default")
+            .and_then(|d| child_of_kind(d, "logical_expression"))
+            .map(|d| text(d, source).to_string()),
+        ..DeclaredParam::default()
+    };
+    let attributes = child_of_kind(node, "attribute_list")
+        .map(named_children)
+        .unwrap_or_default();
+    for attribute in attributes.into_iter().filter(|a| a.kind() == "attribute") {
+        if let Some(type_literal) = child_of_kind(attribute, "type_literal") {
+            let spec = child_of_kind(type_literal, "type_spec").unwrap_or(type_literal);
+            param.type_name = Some(normalize_type(text(spec, source)));
+            continue;
+        }
+        let Some(attr) = attribute_of(attribute, source) else {
+            continue;
+        };
+        if attr.name == "parameter" {
+            let (mut set, mut mandatory, mut position) = (None, false, None);
+            for (key, value) in &attr.arguments {
+                match key.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    Some("parametersetname") => set = Some(unquote(value)),
+                    Some("mandatory") => mandatory = is_true(value),
+                    Some("position") => {
+                        position = Some(value.trim().parse().map_err(|_| {
+                            format!("${}: Position {value} is not a number", param.name)
+                        })?)
+                    }
+                    _ => {}
+                }
+            }
+            param.memberships.push((set, mandatory, position));
+        } else if attr.name != "alias" {
+            let args: Vec<String> = attr
+                .arguments
+                .iter()
+                .map(|(_, v)| {
+                    v.chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .to_ascii_lowercase()
+                })
+                .collect();
+            param.attributes.push(if args.is_empty() {
+                attr.name.clone()
+            } else {
+                format!("{}({})", attr.name, args.join(","))
+            });
+        }
+    }
+    if param.memberships.is_empty() {
+        param.memberships.push((None, false, None));
+    }
+    Ok(param)
+}
+
+fn declared_function(source: &str, name: &str) -> Result<DeclaredFunction, String> {
+    let tree = parse(source);
+    let function = descendants(tree.root_node())
+        .into_iter()
+        .find(|n| {
+            n.kind() == "function_statement"
+                && child_of_kind(*n, "function_name")
+                    .is_some_and(|f| text(f, source).eq_ignore_ascii_case(name))
+        })
+        .ok_or_else(|| format!("no function {name}"))?;
+    let block = child_of_kind(function, "script_block")
+        .and_then(|b| child_of_kind(b, "param_block"))
+        .ok_or_else(|| format!("{name} has no param block"))?;
+    let help = descendants(function)
+        .into_iter()
+        .find(|n| {
+            n.kind() == "comment"
+                && n.start_byte() < block.start_byte()
+                && text(*n, source).starts_with("<#")
+        })
+        .map(|n| text(n, source).to_string());
+    let cmdlet_binding = child_of_kind(block, "attribute_list")
+        .map(named_children)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|a| attribute_of(a, source))
+        .find(|a| a.name == "cmdletbinding")
+        .map(|a| a.arguments)
+        .ok_or_else(|| format!("{name} has no [CmdletBinding()]"))?;
+    let params = child_of_kind(block, "parameter_list")
+        .map(named_children)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.kind() == "script_parameter")
+        .map(|p| declared_param(p, source))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(DeclaredFunction {
+        cmdlet_binding,
+        params,
+        help,
+    })
+}
+
+/// declared_function reads what function_in reads, where both apply (one [Parameter] per
+/// parameter): the same names, types, defaults and help.
+#[test]
+fn declared_function_agrees_with_the_shared_parser() {
+    for name in [
+        "Send-GraphMail",
+        "Disconnect-GraphMail",
+        "Get-GraphMailToken",
+    ] {
+        let source = read(&module_dir().join("Public").join(format!("{name}.ps1")));
+        let shared = function_in(&source, name).unwrap();
+        let declared = declared_function(&source, name).unwrap();
+        assert_eq!(shared.help, declared.help, "{name}: help");
+        assert!(shared.help.is_some(), "{name} has help");
+        let view = |p: (&str, &Option<String>, &Option<String>)| {
+            (p.0.to_string(), p.1.clone(), p.2.clone())
+        };
+        let a: Vec<_> = shared
+            .params
+            .iter()
+            .map(|p| view((&p.name, &p.type_name, &p.default)))
+            .collect();
+        let b: Vec<_> = declared
+            .params
+            .iter()
+            .map(|p| view((&p.name, &p.type_name, &p.default)))
+            .collect();
+        assert_eq!(a, b, "{name}: parameters");
+        for (p, d) in shared.params.iter().zip(&declared.params) {
+            assert_eq!(
+                d.memberships,
+                [(None, p.mandatory, p.position)],
+                "-{}: membership",
+                p.name
+            );
+        }
+    }
+}
+
+/// Connect-GraphMail's parameter sets: the default (a client secret, or the environment's
+/// credential) and one per other credential.
+const CONNECT_SETS: &[&str] = &[
+    "ClientSecret",
+    "Credential",
+    "ClientSecretName",
+    "CertificateThumbprint",
+    "CertificatePath",
+    "ManagedIdentity",
+    "DeviceCode",
+    "AccessToken",
+];
+
+/// A Connect-GraphMail parameter: name, type, and its sets as (set, Mandatory, Position); an
+/// empty list is every set, never mandatory, with `position` for all.
+struct ConnectParam {
+    name: &'static str,
+    type_name: &'static str,
+    sets: &'static [(&'static str, bool, Option<i64>)],
+    position: Option<i64>,
+    /// An attribute that must be there (e.g. the ValidateSet), normalized, or "".
+    attribute: &'static str,
+    default: Option<&'static str>,
+}
+
+const fn cp(
+    name: &'static str,
+    type_name: &'static str,
+    sets: &'static [(&'static str, bool, Option<i64>)],
+) -> ConnectParam {
+    ConnectParam {
+        name,
+        type_name,
+        sets,
+        position: None,
+        attribute: "",
+        default: None,
+    }
+}
+
+const CONNECT_GRAPHMAIL: &[ConnectParam] = &[
+    ConnectParam {
+        position: Some(0),
+        ..cp("TenantId", "string", &[])
+    },
+    cp(
+        "ClientId",
+        "string",
+        &[
+            ("ClientSecret", false, Some(1)),
+            ("ClientSecretName", false, None),
+            ("CertificateThumbprint", false, None),
+            ("CertificatePath", false, None),
+            ("ManagedIdentity", false, None),
+            ("DeviceCode", false, None),
+        ],
+    ),
+    cp(
+        "ClientSecret",
+        "securestring",
+        &[("ClientSecret", false, None)],
+    ),
+    cp("Credential", "pscredential", &[("Credential", true, None)]),
+    cp(
+        "ClientSecretName",
+        "string",
+        &[("ClientSecretName", true, None)],
+    ),
+    cp("Vault", "string", &[("ClientSecretName", false, None)]),
+    cp(
+        "CertificateThumbprint",
+        "string",
+        &[("CertificateThumbprint", true, None)],
+    ),
+    ConnectParam {
+        attribute: "validateset('currentuser','localmachine')",
+        default: Some("'CurrentUser'"),
+        ..cp(
+            "CertificateStoreLocation",
+            "string",
+            &[("CertificateThumbprint", false, None)],
+        )
+    },
+    cp(
+        "CertificatePath",
+        "string",
+        &[("CertificatePath", true, None)],
+    ),
+    cp(
+        "CertificatePassword",
+        "securestring",
+        &[("CertificatePath", false, None)],
+    ),
+    cp(
+        "SendCertificateChain",
+        "switch",
+        &[
+            ("CertificateThumbprint", false, None),
+            ("CertificatePath", false, None),
+        ],
+    ),
+    cp(
+        "ManagedIdentity",
+        "switch",
+        &[("ManagedIdentity", true, None)],
+    ),
+    cp("ObjectId", "string", &[("ManagedIdentity", false, None)]),
+    cp("ResourceId", "string", &[("ManagedIdentity", false, None)]),
+    cp("DeviceCode", "switch", &[("DeviceCode", true, None)]),
+    cp("Scopes", "string[]", &[("DeviceCode", false, None)]),
+    cp("TokenCachePath", "string", &[("DeviceCode", false, None)]),
+    cp(
+        "AccessToken",
+        "securestring",
+        &[("AccessToken", true, None)],
+    ),
+    ConnectParam {
+        attribute: "validateset('global','usgov','usgovdod','china')",
+        ..cp("Cloud", "string", &[])
+    },
+    cp("AuthorityHost", "string", &[]),
+    cp("GraphEndpoint", "string", &[]),
+    cp("CaCertificatePath", "string", &[]),
+    cp("Proxy", "string", &[]),
+    cp("TimeoutSeconds", "int", &[]),
+    cp("PassThru", "switch", &[]),
+];
+
+fn connect_graphmail_source() -> String {
+    read(&module_dir().join("Public").join("Connect-GraphMail.ps1"))
+}
+
+/// What differs between Connect-GraphMail's param block and CONNECT_GRAPHMAIL.
+fn connect_parameter_problems(source: &str) -> Vec<String> {
+    let function = match declared_function(source, "Connect-GraphMail") {
+        Ok(f) => f,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    let default_set = function
+        .cmdlet_binding
+        .iter()
+        .find(|(k, _)| {
+            k.as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("DefaultParameterSetName"))
+        })
+        .map(|(_, v)| unquote(v));
+    if default_set.as_deref() != Some("ClientSecret") {
+        problems.push(format!(
+            "DefaultParameterSetName is {default_set:?}, want ClientSecret (no parameter: the environment)"
+        ));
+    }
+    let names: Vec<&str> = function.params.iter().map(|p| p.name.as_str()).collect();
+    let want: Vec<&str> = CONNECT_GRAPHMAIL.iter().map(|p| p.name).collect();
+    if names != want {
+        problems.push(format!("parameters {names:?}, want {want:?}"));
+    }
+    for expected in CONNECT_GRAPHMAIL {
+        let Some(param) = function.params.iter().find(|p| p.name == expected.name) else {
+            continue;
+        };
+        let mut fail = |what: String| problems.push(format!("-{}: {what}", expected.name));
+        let want_type = normalize_type(expected.type_name);
+        if param.type_name.as_deref() != Some(want_type.as_str()) {
+            fail(format!("type {:?}, want {want_type}", param.type_name));
+        }
+        let mut got: Vec<(String, bool, Option<i64>)> = param
+            .memberships
+            .iter()
+            .map(|(set, m, p)| (set.clone().unwrap_or_else(|| "*".into()), *m, *p))
+            .collect();
+        let mut wanted: Vec<(String, bool, Option<i64>)> = if expected.sets.is_empty() {
+            vec![("*".into(), false, expected.position)]
+        } else {
+            expected
+                .sets
+                .iter()
+                .map(|(set, m, p)| (set.to_string(), *m, *p))
+                .collect()
+        };
+        got.sort();
+        wanted.sort();
+        if got != wanted {
+            fail(format!(
+                "parameter sets (set, Mandatory, Position) {got:?}, want {wanted:?}"
+            ));
+        }
+        if !expected.attribute.is_empty()
+            && !param.attributes.iter().any(|a| a == expected.attribute)
+        {
+            fail(format!(
+                "lacks {}: {:?}",
+                expected.attribute, param.attributes
+            ));
+        }
+        if param.default.as_deref() != expected.default {
+            fail(format!(
+                "default {:?}, want {:?}",
+                param.default, expected.default
+            ));
+        }
+    }
+    // Every set but the default is chosen by a mandatory parameter of its own.
+    for set in CONNECT_SETS.iter().filter(|s| **s != "ClientSecret") {
+        let own = function.params.iter().any(|p| {
+            p.memberships.len() == 1
+                && p.memberships[0].0.as_deref() == Some(*set)
+                && p.memberships[0].1
+        });
+        if !own {
+            problems.push(format!(
+                "parameter set {set} has no mandatory parameter of its own"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn connect_graphmail_has_one_parameter_set_per_credential() {
+    let problems = connect_parameter_problems(&connect_graphmail_source());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_connect_parameter_check_catches_drift() {
+    let source = connect_graphmail_source();
+    let cases = [
+        (
+            "ClientId dropped from the DeviceCode set",
+            mutate(
+                &source,
+                "        [Parameter(ParameterSetName = 'DeviceCode')]\n        [ValidateNotNullOrEmpty()]\n        [string]\n        $ClientId,",
+                "        [ValidateNotNullOrEmpty()]\n        [string]\n        $ClientId,",
+            ),
+            "ClientId",
+        ),
+        (
+            "a plain-text access token",
+            mutate(
+                &source,
+                "[System.Security.SecureString]\n        $AccessToken",
+                "[string]\n        $AccessToken",
+            ),
+            "AccessToken",
+        ),
+        (
+            "an optional -DeviceCode",
+            mutate(
+                &source,
+                "[Parameter(ParameterSetName = 'DeviceCode', Mandatory = $true)]\n        [switch]\n        $DeviceCode",
+                "[Parameter(ParameterSetName = 'DeviceCode')]\n        [switch]\n        $DeviceCode",
+            ),
+            "DeviceCode",
+        ),
+        (
+            "another default set",
+            mutate(
+                &source,
+                "DefaultParameterSetName = 'ClientSecret'",
+                "DefaultParameterSetName = 'DeviceCode'",
+            ),
+            "DefaultParameterSetName",
+        ),
+        (
+            "LocalMachine by default",
+            mutate(
+                &source,
+                "$CertificateStoreLocation = 'CurrentUser'",
+                "$CertificateStoreLocation = 'LocalMachine'",
+            ),
+            "CertificateStoreLocation",
+        ),
+    ];
+    for (what, mutant, parameter) in cases {
+        assert!(
+            every_error_free(&mutant),
+            "{what}: the mutant does not parse"
+        );
+        let problems = connect_parameter_problems(&mutant);
+        assert!(
+            problems.iter().any(|p| p.contains(parameter)),
+            "{what} was not caught: {problems:?}"
+        );
+    }
+}
+
+/// What is missing from Connect-GraphMail's sign-in: the client comes from
+/// GraphMailConnectOptions (CreateFromOptions), with deviceCodePrompt "none", and is signed in with
+/// Wait-GraphMailSignIn; that helper assigns StartSignIn's operation, polls its Wait in a loop that
+/// takes the prompt (TakeSignInPrompt), shows it with Write-Host and writes Write-Progress, and
+/// in a finally cancels, waits for and disposes it and completes the progress bar.
+fn sign_in_problems(connect: &str, wait: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let tree = parse(connect);
+    let root = tree.root_node();
+    let calls = method_calls(root, connect);
+    if !calls.iter().any(|(_, m)| *m == "CreateFromOptions") {
+        problems.push("Connect-GraphMail does not create its client with CreateFromOptions".into());
+    }
+    let prompt_none = descendants(root).into_iter().any(|n| {
+        n.kind() == "assignment_expression"
+            && text(n, connect).contains(".DeviceCodePrompt")
+            && text(n, connect).contains("'none'")
+    });
+    if !prompt_none {
+        problems.push(
+            "Connect-GraphMail does not set DeviceCodePrompt = 'none' (it shows the prompt itself)"
+                .into(),
+        );
+    }
+    if !commands_in(root, connect)
+        .iter()
+        .any(|(name, _)| name == "wait-graphmailsignin")
+    {
+        problems.push("Connect-GraphMail does not sign in with Wait-GraphMailSignIn".into());
+    }
+
+    let tree = parse(wait);
+    let root = tree.root_node();
+    let all = descendants(root);
+    let started = all.iter().find_map(|n| {
+        if n.kind() != "assignment_expression" {
+            return None;
+        }
+        let left = child_of_kind(*n, "left_assignment_expression")?;
+        method_calls(*n, wait)
+            .iter()
+            .any(|(_, m)| *m == "StartSignIn")
+            .then(|| text(left, wait).trim())
+    });
+    let Some(sign_in) = started else {
+        problems.push("Wait-GraphMailSignIn does not assign the result of StartSignIn".into());
+        return problems;
+    };
+    let polls = all.iter().any(|n| {
+        n.kind() == "while_statement"
+            && child_of_kind(*n, "while_condition")
+                .is_some_and(|c| calls_in_order(&method_calls(c, wait), sign_in, &["Wait"]))
+            && calls_in_order(&method_calls(*n, wait), sign_in, &["TakeSignInPrompt"])
+            && commands_in(*n, wait)
+                .iter()
+                .any(|(name, _)| name == "write-host")
+            && has_write_progress(&commands_in(*n, wait), &["activity", "status"])
+    });
+    if !polls {
+        problems.push(format!(
+            "no `while (-not {sign_in}.Wait(...)) {{ {sign_in}.TakeSignInPrompt() ... Write-Host ... Write-Progress }}` loop"
+        ));
+    }
+    let cleans_up = all.iter().any(|n| {
+        n.kind() == "finally_clause"
+            && calls_in_order(
+                &method_calls(*n, wait),
+                sign_in,
+                &["Cancel", "Wait", "Dispose"],
+            )
+            && has_write_progress(&commands_in(*n, wait), &["activity", "completed"])
+    });
+    if !cleans_up {
+        problems.push(format!(
+            "no finally that calls {sign_in}.Cancel(), .Wait(...) and .Dispose(), and Write-Progress -Completed"
+        ));
+    }
+    problems
+}
+
+fn wait_graphmail_sign_in_source() -> String {
+    read(
+        &module_dir()
+            .join("Private")
+            .join("Wait-GraphMailSignIn.ps1"),
+    )
+}
+
+#[test]
+fn connect_graphmail_signs_in_showing_the_device_code_prompt() {
+    let problems = sign_in_problems(
+        &connect_graphmail_source(),
+        &wait_graphmail_sign_in_source(),
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // A send that has to sign a device code user in again shows the prompt too.
+    let send = send_graphmail_source();
+    let tree = parse(&send);
+    let shows = descendants(tree.root_node()).into_iter().any(|n| {
+        n.kind() == "while_statement"
+            && calls_in_order(&method_calls(n, &send), "$send", &["TakeSignInPrompt"])
+            && commands_in(n, &send)
+                .iter()
+                .any(|(name, _)| name == "write-host")
+    });
+    assert!(
+        shows,
+        "Send-GraphMail's polling loop does not show $send.TakeSignInPrompt()"
+    );
+}
+
+#[test]
+fn the_sign_in_check_catches_a_broken_sign_in() {
+    let connect = connect_graphmail_source();
+    let wait = wait_graphmail_sign_in_source();
+    let cases = [
+        (
+            "a blocking token request instead",
+            mutate(
+                &connect,
+                "[GraphMail.GraphMailClient]::CreateFromOptions($options)",
+                "[GraphMail.GraphMailClient]::Create($options)",
+            ),
+            wait.clone(),
+        ),
+        (
+            "the library prints the prompt",
+            mutate(&connect, "$options.DeviceCodePrompt = 'none'", ""),
+            wait.clone(),
+        ),
+        (
+            "no prompt shown",
+            connect.clone(),
+            mutate(
+                &wait,
+                "$prompt = $signIn.TakeSignInPrompt()",
+                "$prompt = $null",
+            ),
+        ),
+        (
+            "no cancel on Ctrl+C",
+            connect.clone(),
+            mutate(&wait, "$signIn.Cancel()", ""),
+        ),
+        (
+            "no dispose",
+            connect.clone(),
+            mutate(&wait, "$signIn.Dispose()", ""),
+        ),
+    ];
+    for (what, connect, wait) in cases {
+        assert!(
+            every_error_free(&connect) && every_error_free(&wait),
+            "{what}: the mutant does not parse"
+        );
+        assert!(
+            !sign_in_problems(&connect, &wait).is_empty(),
+            "{what} was not caught"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets stay SecureStrings
+
+/// Where a script makes plain text of a SecureString: ConvertFrom-SecureString,
+/// `-AsPlainText` (e.g. Get-Secret's), GetNetworkCredential(), or Marshal's BSTR/unicode copies.
+fn plain_text_secret_problems(file: &str, source: &str) -> Vec<String> {
+    let tree = parse(source);
+    let root = tree.root_node();
+    let mut problems = Vec::new();
+    for (name, _) in commands_in(root, source) {
+        if name == "convertfrom-securestring" {
+            problems.push(format!("{file}: {name} makes plain text of a secret"));
+        }
+    }
+    // Any command's -AsPlainText, also of a command invoked with & (Get-Secret found by Get-Command).
+    for node in descendants(root) {
+        if node.kind() == "command_parameter"
+            && text(node, source)
+                .trim_start_matches('-')
+                .trim_end_matches(':')
+                .eq_ignore_ascii_case("AsPlainText")
+        {
+            problems.push(format!(
+                "{file}:{}: -AsPlainText makes plain text of a secret",
+                node.start_position().row + 1
+            ));
+        }
+    }
+    for (receiver, method) in method_calls(root, source) {
+        if [
+            "GetNetworkCredential",
+            "SecureStringToBSTR",
+            "SecureStringToGlobalAllocUnicode",
+            "SecureStringToCoTaskMemUnicode",
+            "PtrToStringBSTR",
+            "PtrToStringAuto",
+            "PtrToStringUni",
+        ]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
+        {
+            problems.push(format!(
+                "{file}: {receiver}.{method}() makes plain text of a secret"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn no_module_script_makes_plain_text_of_a_secret() {
+    let problems: Vec<String> = powershell_files()
+        .into_iter()
+        .filter(|f| f.starts_with(Path::new(ROOT).join("powershell")))
+        .flat_map(|f| plain_text_secret_problems(&f.display().to_string(), &read(&f)))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check bites.
+    let connect = connect_graphmail_source();
+    for (from, to) in [
+        (
+            "$options.ClientSecret = $Credential.Password",
+            "$options.ClientSecret = $Credential.GetNetworkCredential().Password",
+        ),
+        (
+            "$value = & $getSecret @arguments",
+            "$value = & $getSecret @arguments -AsPlainText",
+        ),
+    ] {
+        let source = if connect.contains(from) {
+            mutate(&connect, from, to)
+        } else {
+            mutate(
+                &read(
+                    &module_dir()
+                        .join("Private")
+                        .join("Get-GraphMailVaultSecret.ps1"),
+                ),
+                from,
+                to,
+            )
+        };
+        assert!(
+            !plain_text_secret_problems("mutant", &source).is_empty(),
+            "{to} was not caught"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Manifest and help
 
 const EXPORTED: &[&str] = &[
@@ -666,7 +1376,8 @@ fn the_manifest_exports_exactly_the_public_functions() {
 /// The help problems of one public function: missing sections or undocumented parameters.
 fn help_problems(name: &str) -> Vec<String> {
     let source = read(&module_dir().join("Public").join(format!("{name}.ps1")));
-    let function = match function_in(&source, name) {
+    // declared_function, not function_in: a parameter may be in several parameter sets.
+    let function = match declared_function(&source, name) {
         Ok(f) => f,
         Err(e) => return vec![e],
     };

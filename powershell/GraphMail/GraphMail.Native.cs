@@ -2,9 +2,11 @@
 // GraphMail library (graphmail.dll / libgraphmail.so / libgraphmail.dylib; C ABI in
 // include/graphmail.h, conventions in README.md "C ABI conventions").
 //
-// The module compiles this file with Add-Type on Windows PowerShell 5.1 and on PowerShell 7, so it
-// is written in C# 5 (5.1's Add-Type uses the in-box .NET Framework compiler): it must compile with
-// `mcs -langversion:5 -target:library` (tests/csharp_interop.rs checks that). It references no
+// The module compiles this file with Add-Type on Windows PowerShell 5.1 and on PowerShell 7,
+// together with GraphMail.Credentials.cs (certificate signing, Connect-GraphMail's options), so it
+// is written in C# 5 (5.1's Add-Type uses the in-box .NET Framework compiler): both must compile
+// with `mcs -langversion:5 -target:library` referencing only mscorlib and System.dll, what 5.1's
+// Add-Type references by default (tests/csharp_interop.rs checks that). They reference no
 // System.Management.Automation and no JSON library; error JSON is read with MiniJson below.
 //
 // Marshalling rules (shared/docs/style.md section 3.5):
@@ -18,9 +20,12 @@
 //  * A client and a background send live in SafeHandles, so each is freed exactly once, and never
 //    while a call that uses it is still running on another thread.
 //
-// Background sends (GraphMailClient.StartSend, GraphMailSend) are followed by polling: the library
-// never calls back into .NET from its own threads, so PowerShell can run Write-Progress between
-// two GraphMailSend.Wait calls on its own thread, and cancel on Ctrl+C.
+// Background sends and sign-ins (GraphMailClient.StartSend, GraphMailSend; StartSignIn,
+// GraphMailSignIn) are followed by polling, so PowerShell can run Write-Progress and show the
+// device code instructions between two Wait calls on its own thread, and cancel on Ctrl+C. The
+// library calls back into .NET from its own threads for one thing only: a certificate signer
+// (graph_client_new_with_signer) signing a client assertion, which is plain C#, never a script
+// block, and never throws into native code (GraphMail.Credentials.cs).
 //
 // Loading: DllImport("graphmail") stays a bare name. On Windows the module first preloads the
 // DLL by full path (Native.PreloadWindows); on PowerShell 7 elsewhere GraphMail.NativeResolver.cs
@@ -32,6 +37,7 @@ using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
@@ -91,6 +97,21 @@ namespace GraphMail
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void graph_string_free(IntPtr s);
 
+        /// <summary>graph_sign_callback: signs the bytes at data (size_t dataLength) with the
+        /// algorithm named by the NUL-terminated string (PS256 or RS256), writes the signature to
+        /// signatureOut (room for signatureCapacity bytes) and its length to *signatureLengthOut
+        /// (a size_t), returns 0; non-zero is a failure. Called on a library thread.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int SignCallback(IntPtr userData, IntPtr algorithm, IntPtr data, UIntPtr dataLength,
+            IntPtr signatureOut, UIntPtr signatureCapacity, IntPtr signatureLengthOut);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_client_new_with_signer(byte[] configJson, SignCallback sign, IntPtr userData,
+            out ClientHandle client, out IntPtr errorJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_sign_in_start(ClientHandle client, out SendHandle send, out IntPtr errorJson);
+
         [DllImport("kernel32.dll", EntryPoint = "LoadLibraryW", CharSet = CharSet.Unicode, SetLastError = true)]
         private static extern IntPtr LoadLibraryW(string fileName);
 
@@ -140,9 +161,18 @@ namespace GraphMail
         {
         }
 
+        /// <summary>The signer of a client made with graph_client_new_with_signer (one reference,
+        /// released after graph_client_free), or null.</summary>
+        internal SignerRegistration Signer { get; set; }
+
         protected override bool ReleaseHandle()
         {
             Native.graph_client_free(handle);
+            SignerRegistration signer = Signer;
+            if (signer != null)
+            {
+                signer.Release();
+            }
             return true;
         }
     }
@@ -156,9 +186,18 @@ namespace GraphMail
         {
         }
 
+        /// <summary>The client's signer (the operation keeps the native client, so it may still
+        /// need a token: one reference, released after graph_send_free), or null.</summary>
+        internal SignerRegistration Signer { get; set; }
+
         protected override bool ReleaseHandle()
         {
             Native.graph_send_free(handle);
+            SignerRegistration signer = Signer;
+            if (signer != null)
+            {
+                signer.Release();
+            }
             return true;
         }
     }
@@ -176,15 +215,16 @@ namespace GraphMail
 
         /// <summary>Creates a client from configuration JSON (keys tenantId, clientId, clientSecret,
         /// cloud, authorityHost, graphEndpoint, caCertificatePath, proxy, timeoutSeconds,
-        /// connectTimeoutSeconds, useEnvironment). Null reads everything from the environment
-        /// (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, ...). No request is made.
-        /// Throws GraphMailException when the configuration is refused.</summary>
+        /// connectTimeoutSeconds, useEnvironment, and the other credentials of README.md
+        /// "Configuration"). Null reads everything from the environment (AZURE_TENANT_ID,
+        /// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, ...). No request is made. Throws
+        /// GraphMailException when the configuration is refused.</summary>
         public static GraphMailClient Create(string configJson)
         {
             byte[] config = Utf8.Encode(configJson, "configJson"); // null stays null: NULL = environment
             try
             {
-                return CreateFromBytes(config);
+                return CreateFromBytes(config, null);
             }
             finally
             {
@@ -223,46 +263,45 @@ namespace GraphMail
                     "The configuration JSON already has a clientSecret: give the secret either in the JSON or as a SecureString, not both.",
                     "configJson");
             }
+            List<KeyValuePair<string, SecureString>> secrets = new List<KeyValuePair<string, SecureString>>();
+            secrets.Add(new KeyValuePair<string, SecureString>("clientSecret", clientSecret));
+            return CreateWithSecrets(json, secrets, null);
+        }
 
-            // The bytes become: <json up to its closing brace> [","] "clientSecret":"<escaped>"} NUL
-            int previous = LastNonBlank(json, close);
-            string head = json.Substring(0, close) + (previous >= 0 && json[previous] == '{' ? "" : ",") + "\"clientSecret\":\"";
-            byte[] headBytes = Utf8.Encode(head, "configJson");
-            int headLength = headBytes.Length - 1; // without its NUL
+        /// <summary>Creates a client from Connect-GraphMail's options: the configuration they give
+        /// (GraphMailConnectOptions.ToConfigJson), their SecureStrings added without becoming
+        /// managed strings, and for a certificate of the store (CertificateThumbprint) or a
+        /// Certificate, a GraphMailCertificateSigner that signs the client assertions in .NET
+        /// (graph_client_new_with_signer; PS256 when the key can do PSS, else RS256). No request
+        /// is made. Throws GraphMailException when the certificate cannot be used (e.g.
+        /// CertificateNotFound) or the configuration is refused.</summary>
+        public static GraphMailClient CreateFromOptions(GraphMailConnectOptions options)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException("options");
+            }
+            X509Certificate2 certificate = options.ResolveCertificate();
+            GraphMailCertificateSigner signer = certificate == null ? null : new GraphMailCertificateSigner(certificate);
+            string json = JsonText.Object(options.Entries(signer));
+            return CreateWithSecrets(json, options.Secrets(), signer);
+        }
 
-            IntPtr secret = IntPtr.Zero;
-            byte[] config = null;
-            GCHandle pin = new GCHandle();
-            try
+        /// <summary>Creates a client whose client assertions <paramref name="signer"/> signs
+        /// (graph_client_new_with_signer). configJson has the credential signingCertificate: the
+        /// certificate's DER bytes in base64, or an array of them (the certificate first, then its
+        /// chain), and optionally certificateAlgorithm (PS256, the default, or RS256) and
+        /// sendCertificateChain. The library checks each signature against the certificate: a
+        /// signer that fails, or signs with another key, makes the token request fail with
+        /// SignerFailed (its message added), and nothing is sent. The signer stays referenced until
+        /// the client and every operation started from it are disposed.</summary>
+        public static GraphMailClient CreateWithSigner(string configJson, GraphMailSigner signer)
+        {
+            if (signer == null)
             {
-                secret = Marshal.SecureStringToGlobalAllocUnicode(clientSecret);
-                int secretChars = clientSecret.Length;
-                int secretBytes = SecretJson.Escape(secret, secretChars, null, 0);
-                config = new byte[headLength + secretBytes + 3];
-                // Pinned before the secret is written, so the GC never copies it elsewhere.
-                pin = GCHandle.Alloc(config, GCHandleType.Pinned);
-                Buffer.BlockCopy(headBytes, 0, config, 0, headLength);
-                int at = headLength + SecretJson.Escape(secret, secretChars, config, headLength);
-                config[at] = (byte)'"';
-                config[at + 1] = (byte)'}';
-                config[at + 2] = 0;
-                return CreateFromBytes(config);
+                throw new ArgumentNullException("signer");
             }
-            finally
-            {
-                if (config != null)
-                {
-                    Array.Clear(config, 0, config.Length);
-                }
-                if (pin.IsAllocated)
-                {
-                    pin.Free();
-                }
-                if (secret != IntPtr.Zero)
-                {
-                    Marshal.ZeroFreeGlobalAllocUnicode(secret);
-                }
-            }
+            return CreateWithSecrets(configJson, new List<KeyValuePair<string, SecureString>>(), signer);
         }
 
         /// <summary>Sends a message (message JSON as documented in README.md "Messages"; attachments
@@ -281,32 +320,19 @@ namespace GraphMail
         /// the native client, so disposing this client does not stop it.</summary>
         public GraphMailSend StartSend(string messageJson)
         {
-            if (handle.IsClosed)
-            {
-                throw new ObjectDisposedException("GraphMailClient");
-            }
             byte[] bytes = Utf8.Encode(messageJson, "messageJson");
-            SendHandle started = null;
-            IntPtr error = IntPtr.Zero;
-            try
-            {
-                int status = Native.graph_send_mail_start(handle, bytes, out started, out error);
-                if (status == 0 && started != null && !started.IsInvalid)
-                {
-                    GraphMailSend send = new GraphMailSend(started);
-                    started = null; // owned by the send now
-                    return send;
-                }
-                throw GraphMailException.FromNative(status, Utf8.Decode(error, false));
-            }
-            finally
-            {
-                Native.graph_string_free(error); // NULL is allowed
-                if (started != null)
-                {
-                    started.Dispose(); // failure: an invalid handle, nothing to free
-                }
-            }
+            return new GraphMailSend(Start(bytes, false));
+        }
+
+        /// <summary>Starts signing in in the background (graph_sign_in_start) and returns at once: it
+        /// gets a token for the client's credential (from the cache when there is one), to check the
+        /// credential, or to sign a user in with the device code flow before anything is sent.
+        /// Poll it: GraphMailSignIn.TakeSignInPrompt gives the device code instructions once, Wait
+        /// the result ({"status":"signedIn","tokenType","expiresOn","expiresOnUnix"}, never the
+        /// token). Dispose it.</summary>
+        public GraphMailSignIn StartSignIn()
+        {
+            return new GraphMailSignIn(Start(null, true));
         }
 
         /// <summary>Validates a message exactly as SendMail does but sends nothing; returns the
@@ -339,6 +365,52 @@ namespace GraphMail
             return Native.graph_acquire_token(client, out output);
         }
 
+        /// <summary>graph_send_mail_start (the message bytes) or graph_sign_in_start: the operation's
+        /// handle, holding a reference to the client's signer.</summary>
+        private SendHandle Start(byte[] message, bool signIn)
+        {
+            if (handle.IsClosed)
+            {
+                throw new ObjectDisposedException("GraphMailClient");
+            }
+            SignerRegistration signer = handle.Signer;
+            if (signer != null)
+            {
+                // Before the call: the client may be disposed on another thread right after it.
+                signer.AddRef();
+            }
+            SendHandle started = null;
+            IntPtr error = IntPtr.Zero;
+            bool owned = false;
+            try
+            {
+                int status = signIn
+                    ? Native.graph_sign_in_start(handle, out started, out error)
+                    : Native.graph_send_mail_start(handle, message, out started, out error);
+                if (status == 0 && started != null && !started.IsInvalid)
+                {
+                    started.Signer = signer;
+                    owned = true;
+                    SendHandle result = started;
+                    started = null; // owned by the operation now
+                    return result;
+                }
+                throw GraphMailException.FromNative(status, Utf8.Decode(error, false), signer);
+            }
+            finally
+            {
+                Native.graph_string_free(error); // NULL is allowed
+                if (started != null)
+                {
+                    started.Dispose(); // failure: an invalid handle, nothing to free
+                }
+                if (!owned && signer != null)
+                {
+                    signer.Release();
+                }
+            }
+        }
+
         /// <summary>Runs one native call that returns a library-owned string: the result on success,
         /// error JSON (thrown as GraphMailException) on failure. The string is always freed.</summary>
         private string Call(NativeCall call, string input, string inputName)
@@ -363,20 +435,111 @@ namespace GraphMail
             }
             if (status != 0 || text == null)
             {
-                throw GraphMailException.FromNative(status, text);
+                throw GraphMailException.FromNative(status, text, handle.Signer);
             }
             return text;
         }
 
-        private static GraphMailClient CreateFromBytes(byte[] config)
+        /// <summary>Creates the client from JSON plus secrets: each SecureString is appended to the
+        /// JSON object as "key":"value" straight into one pinned byte[] (never a managed string),
+        /// and every buffer that held a secret is zeroed before this returns. With a signer, the
+        /// client is made with graph_client_new_with_signer. A json that is not an object ending in
+        /// '}' gets no secrets: the library reports what is wrong with it.</summary>
+        internal static GraphMailClient CreateWithSecrets(string json, IList<KeyValuePair<string, SecureString>> secrets, GraphMailSigner signer)
+        {
+            int close = json == null ? -1 : LastNonBlank(json, json.Length);
+            if (secrets.Count == 0 || close < 0 || json[close] != '}')
+            {
+                byte[] plain = Utf8.Encode(json, "configJson");
+                try
+                {
+                    return CreateFromBytes(plain, signer);
+                }
+                finally
+                {
+                    if (plain != null)
+                    {
+                        Array.Clear(plain, 0, plain.Length);
+                    }
+                }
+            }
+
+            // The bytes become: <json up to its closing brace> then, for each secret,
+            // [","] "key":"<escaped>"; then } NUL.
+            int previous = LastNonBlank(json, close);
+            bool empty = previous >= 0 && json[previous] == '{';
+            byte[] headBytes = Utf8.Encode(json.Substring(0, close), "configJson");
+            int headLength = headBytes.Length - 1; // without its NUL
+            byte[][] prefixes = new byte[secrets.Count][];
+            IntPtr[] chars = new IntPtr[secrets.Count];
+            int[] counts = new int[secrets.Count];
+            byte[] config = null;
+            GCHandle pin = new GCHandle();
+            try
+            {
+                int total = headLength + 2;
+                for (int i = 0; i < secrets.Count; i++)
+                {
+                    if (secrets[i].Value == null)
+                    {
+                        throw new ArgumentNullException(secrets[i].Key);
+                    }
+                    string prefix = (i == 0 && empty ? "" : ",") + JsonText.Quote(secrets[i].Key) + ":\"";
+                    prefixes[i] = Utf8.Encode(prefix, "configJson");
+                    chars[i] = Marshal.SecureStringToGlobalAllocUnicode(secrets[i].Value);
+                    counts[i] = secrets[i].Value.Length;
+                    total += prefixes[i].Length - 1 + SecretJson.Escape(chars[i], counts[i], null, 0, secrets[i].Key) + 1;
+                }
+                config = new byte[total];
+                // Pinned before a secret is written, so the GC never copies it elsewhere.
+                pin = GCHandle.Alloc(config, GCHandleType.Pinned);
+                Buffer.BlockCopy(headBytes, 0, config, 0, headLength);
+                int at = headLength;
+                for (int i = 0; i < secrets.Count; i++)
+                {
+                    Buffer.BlockCopy(prefixes[i], 0, config, at, prefixes[i].Length - 1);
+                    at += prefixes[i].Length - 1;
+                    at += SecretJson.Escape(chars[i], counts[i], config, at, secrets[i].Key);
+                    config[at++] = (byte)'"';
+                }
+                config[at] = (byte)'}';
+                config[at + 1] = 0;
+                return CreateFromBytes(config, signer);
+            }
+            finally
+            {
+                if (config != null)
+                {
+                    Array.Clear(config, 0, config.Length);
+                }
+                if (pin.IsAllocated)
+                {
+                    pin.Free();
+                }
+                for (int i = 0; i < chars.Length; i++)
+                {
+                    if (chars[i] != IntPtr.Zero)
+                    {
+                        Marshal.ZeroFreeGlobalAllocUnicode(chars[i]);
+                    }
+                }
+            }
+        }
+
+        private static GraphMailClient CreateFromBytes(byte[] config, GraphMailSigner signer)
         {
             ClientHandle created = null;
             IntPtr error = IntPtr.Zero;
+            SignerRegistration registration = signer == null ? null : SignerRegistration.Register(signer);
             try
             {
-                int status = Native.graph_client_new(config, out created, out error);
+                int status = registration == null
+                    ? Native.graph_client_new(config, out created, out error)
+                    : Native.graph_client_new_with_signer(config, SignerRegistration.Callback, registration.UserData, out created, out error);
                 if (status == 0 && created != null && !created.IsInvalid)
                 {
+                    created.Signer = registration;
+                    registration = null; // released with the client
                     GraphMailClient client = new GraphMailClient(created);
                     created = null; // owned by the client now
                     return client;
@@ -389,6 +552,10 @@ namespace GraphMail
                 if (created != null)
                 {
                     created.Dispose(); // failure: an invalid handle, nothing to free
+                }
+                if (registration != null)
+                {
+                    registration.Release(); // no client was made
                 }
             }
         }
@@ -414,23 +581,23 @@ namespace GraphMail
         }
     }
 
-    /// <summary>A send running in the background, from GraphMailClient.StartSend. Poll it (Progress,
-    /// Wait with a short timeout) from the caller's thread; nothing calls back into .NET. Dispose
-    /// frees it, which cancels a send still running: call Cancel and Wait first when the cleanup
-    /// (deleting the upload session and the draft) must be finished before going on, e.g. before
-    /// the process exits. Safe to use from several threads.</summary>
-    public sealed class GraphMailSend : IDisposable
+    /// <summary>A send (graph_send_mail_start) or sign-in (graph_sign_in_start) running in the
+    /// background: polled from the caller's thread, freed once. Shared by GraphMailSend and
+    /// GraphMailSignIn.</summary>
+    internal sealed class Operation
     {
         private readonly SendHandle handle;
+        private readonly string typeName;
+        private readonly object gate = new object();
+        private string shownPrompt;
 
-        internal GraphMailSend(SendHandle handle)
+        internal Operation(SendHandle handle, string typeName)
         {
             this.handle = handle;
+            this.typeName = typeName;
         }
 
-        /// <summary>Where the send is now (graph_send_progress). Throws ObjectDisposedException after
-        /// Dispose.</summary>
-        public GraphMailProgress Progress()
+        internal GraphMailProgress Progress()
         {
             ThrowIfDisposed();
             IntPtr output = IntPtr.Zero;
@@ -454,31 +621,47 @@ namespace GraphMail
             {
                 throw GraphMailException.FromNative(Native.StatusInternal, null);
             }
+            Dictionary<string, object> signIn = MiniJson.GetObject(o, "signIn");
             return new GraphMailProgress(
                 MiniJson.GetString(o, "step"),
                 MiniJson.GetLong(o, "bytesSent"),
                 MiniJson.GetLong(o, "bytesTotal"),
                 MiniJson.GetBool(o, "done"),
-                MiniJson.GetBool(o, "cancelRequested"));
+                MiniJson.GetBool(o, "cancelRequested"),
+                signIn == null ? null : new GraphMailSignInPrompt(
+                    MiniJson.GetString(signIn, "message"),
+                    MiniJson.GetString(signIn, "userCode"),
+                    MiniJson.GetString(signIn, "verificationUri"),
+                    MiniJson.GetString(signIn, "expiresOn")));
         }
 
-        /// <summary>Asks the send to stop (graph_send_cancel) and returns at once. The library stops
-        /// between requests or abandons the one in flight, deletes the upload session and the draft
-        /// it created, and the send ends with a GraphMailException whose ErrorCode is "Cancelled";
-        /// a send that already finished keeps its result. Wait gives the outcome.</summary>
-        public void Cancel()
+        /// <summary>The device code prompt the first time it is seen (one per user code), else null.</summary>
+        internal GraphMailSignInPrompt TakeSignInPrompt()
+        {
+            GraphMailSignInPrompt prompt = Progress().SignIn;
+            if (prompt == null)
+            {
+                return null;
+            }
+            string key = prompt.UserCode + "\n" + prompt.Message;
+            lock (gate)
+            {
+                if (key == shownPrompt)
+                {
+                    return null;
+                }
+                shownPrompt = key;
+            }
+            return prompt;
+        }
+
+        internal void Cancel()
         {
             ThrowIfDisposed();
             Native.graph_send_cancel(handle);
         }
 
-        /// <summary>Waits up to <paramref name="milliseconds"/> (0: just look; -1: until the send
-        /// ends) for the send to finish (graph_send_wait). Returns false while it is still running
-        /// (<paramref name="resultJson"/> null); true when it finished successfully, with the result
-        /// JSON that SendMail returns. Throws GraphMailException when the send failed, or was
-        /// cancelled (ErrorCode "Cancelled", not terminating). May be called again after the end:
-        /// it reports the same outcome.</summary>
-        public bool Wait(int milliseconds, out string resultJson)
+        internal bool Wait(int milliseconds, out string resultJson)
         {
             if (milliseconds < -1)
             {
@@ -492,7 +675,7 @@ namespace GraphMail
             string text;
             try
             {
-                // The SafeHandle marshaller keeps the send alive while this thread waits in it.
+                // The SafeHandle marshaller keeps the operation alive while this thread waits in it.
                 status = Native.graph_send_wait(handle, timeout, out output);
                 text = Utf8.Decode(output, false);
             }
@@ -506,16 +689,13 @@ namespace GraphMail
             }
             if (status != 0 || text == null)
             {
-                throw GraphMailException.FromNative(status, text);
+                throw GraphMailException.FromNative(status, text, handle.Signer);
             }
             resultJson = text;
             return true;
         }
 
-        /// <summary>Frees the native send (graph_send_free). A send still running is cancelled, and
-        /// its cleanup finishes in the background. Safe to call more than once; later calls of the
-        /// other members throw ObjectDisposedException.</summary>
-        public void Dispose()
+        internal void Dispose()
         {
             handle.Dispose();
         }
@@ -524,21 +704,132 @@ namespace GraphMail
         {
             if (handle.IsClosed)
             {
-                throw new ObjectDisposedException("GraphMailSend");
+                throw new ObjectDisposedException(typeName);
             }
         }
     }
 
-    /// <summary>A snapshot of a background send (GraphMailSend.Progress).</summary>
+    /// <summary>A send running in the background, from GraphMailClient.StartSend. Poll it (Progress,
+    /// Wait with a short timeout) from the caller's thread; nothing calls back into .NET but a
+    /// certificate signer. Dispose frees it, which cancels a send still running: call Cancel and
+    /// Wait first when the cleanup (deleting the upload session and the draft) must be finished
+    /// before going on, e.g. before the process exits. Safe to use from several threads.</summary>
+    public sealed class GraphMailSend : IDisposable
+    {
+        private readonly Operation operation;
+
+        internal GraphMailSend(SendHandle handle)
+        {
+            operation = new Operation(handle, "GraphMailSend");
+        }
+
+        /// <summary>Where the send is now (graph_send_progress). Throws ObjectDisposedException after
+        /// Dispose.</summary>
+        public GraphMailProgress Progress()
+        {
+            return operation.Progress();
+        }
+
+        /// <summary>The device code sign-in instructions when this send waits for a user to sign in
+        /// (a device code client whose refresh token no longer works): returned once per code, null
+        /// otherwise.</summary>
+        public GraphMailSignInPrompt TakeSignInPrompt()
+        {
+            return operation.TakeSignInPrompt();
+        }
+
+        /// <summary>Asks the send to stop (graph_send_cancel) and returns at once. The library stops
+        /// between requests or abandons the one in flight, deletes the upload session and the draft
+        /// it created, and the send ends with a GraphMailException whose ErrorCode is "Cancelled";
+        /// a send that already finished keeps its result. Wait gives the outcome.</summary>
+        public void Cancel()
+        {
+            operation.Cancel();
+        }
+
+        /// <summary>Waits up to <paramref name="milliseconds"/> (0: just look; -1: until the send
+        /// ends) for the send to finish (graph_send_wait). Returns false while it is still running
+        /// (<paramref name="resultJson"/> null); true when it finished successfully, with the result
+        /// JSON that SendMail returns. Throws GraphMailException when the send failed, or was
+        /// cancelled (ErrorCode "Cancelled", not terminating). May be called again after the end:
+        /// it reports the same outcome.</summary>
+        public bool Wait(int milliseconds, out string resultJson)
+        {
+            return operation.Wait(milliseconds, out resultJson);
+        }
+
+        /// <summary>Frees the native send (graph_send_free). A send still running is cancelled, and
+        /// its cleanup finishes in the background. Safe to call more than once; later calls of the
+        /// other members throw ObjectDisposedException.</summary>
+        public void Dispose()
+        {
+            operation.Dispose();
+        }
+    }
+
+    /// <summary>A sign-in running in the background, from GraphMailClient.StartSignIn: Connect-GraphMail
+    /// polls it, shows the device code instructions (TakeSignInPrompt) once, and gets the outcome
+    /// from Wait. Dispose frees it (a sign-in still running is cancelled).</summary>
+    public sealed class GraphMailSignIn : IDisposable
+    {
+        private readonly Operation operation;
+
+        internal GraphMailSignIn(SendHandle handle)
+        {
+            operation = new Operation(handle, "GraphMailSignIn");
+        }
+
+        /// <summary>Where the sign-in is (step authenticating, then done; SignIn while a device code
+        /// sign-in waits for the user).</summary>
+        public GraphMailProgress Progress()
+        {
+            return operation.Progress();
+        }
+
+        /// <summary>The device code instructions (Message: "To sign in, use a web browser to open
+        /// the page ... and enter the code ..."), the first time they are seen for a code; null
+        /// before, after, for the same code again, and for other credentials.</summary>
+        public GraphMailSignInPrompt TakeSignInPrompt()
+        {
+            return operation.TakeSignInPrompt();
+        }
+
+        /// <summary>Stops waiting for the sign-in; Wait then throws ErrorCode "Cancelled".</summary>
+        public void Cancel()
+        {
+            operation.Cancel();
+        }
+
+        /// <summary>Waits up to <paramref name="milliseconds"/> (0: just look; -1: until the end).
+        /// False while signing in; true once signed in, with
+        /// {"status":"signedIn","tokenType","expiresOn","expiresOnUnix"} (never the token). Throws
+        /// GraphMailException when the sign-in failed (e.g. InvalidClientSecret, SignerFailed,
+        /// DeviceCodeExpired, DeviceCodeDeclined, ManagedIdentityUnavailable).</summary>
+        public bool Wait(int milliseconds, out string resultJson)
+        {
+            return operation.Wait(milliseconds, out resultJson);
+        }
+
+        /// <summary>Frees the sign-in. Safe to call more than once.</summary>
+        public void Dispose()
+        {
+            operation.Dispose();
+        }
+    }
+
+    /// <summary>A snapshot of a background send or sign-in (GraphMailSend.Progress,
+    /// GraphMailSignIn.Progress).</summary>
     public sealed class GraphMailProgress
     {
-        internal GraphMailProgress(string step, long bytesSent, long bytesTotal, bool done, bool cancelRequested)
+        internal GraphMailProgress(string step, long bytesSent, long bytesTotal, bool done, bool cancelRequested,
+            GraphMailSignInPrompt signIn)
         {
             Step = step ?? string.Empty;
             BytesSent = bytesSent;
             BytesTotal = bytesTotal;
             Done = done;
             CancelRequested = cancelRequested;
+            SignIn = signIn;
         }
 
         /// <summary>What the send is doing: pending, preparing, authenticating, sending,
@@ -557,16 +848,51 @@ namespace GraphMail
         /// <summary>True once Cancel (or Dispose of a running send) has been called.</summary>
         public bool CancelRequested { get; private set; }
 
+        /// <summary>While a device code sign-in waits for the user: its instructions; else null.</summary>
+        public GraphMailSignInPrompt SignIn { get; private set; }
+
         /// <summary>e.g. "uploading 3276800/10485760".</summary>
         public override string ToString()
         {
-            return string.Format(CultureInfo.InvariantCulture, "{0} {1}/{2}{3}{4}", Step, BytesSent, BytesTotal,
-                Done ? " done" : "", CancelRequested ? " cancelRequested" : "");
+            return string.Format(CultureInfo.InvariantCulture, "{0} {1}/{2}{3}{4}{5}", Step, BytesSent, BytesTotal,
+                Done ? " done" : "", CancelRequested ? " cancelRequested" : "", SignIn != null ? " signIn" : "");
         }
     }
 
-    /// <summary>A failure reported by the GraphMail library. Message is the library's message (it
-    /// says what to fix); ErrorCode is its stable code (README.md "Error codes").</summary>
+    /// <summary>The instructions of a device code sign-in waiting for the user.</summary>
+    public sealed class GraphMailSignInPrompt
+    {
+        internal GraphMailSignInPrompt(string message, string userCode, string verificationUri, string expiresOn)
+        {
+            Message = message ?? string.Empty;
+            UserCode = userCode ?? string.Empty;
+            VerificationUri = verificationUri ?? string.Empty;
+            ExpiresOn = expiresOn ?? string.Empty;
+        }
+
+        /// <summary>What to show the user: "To sign in, use a web browser to open the page
+        /// https://microsoft.com/devicelogin and enter the code ABCD1234 to authenticate."</summary>
+        public string Message { get; private set; }
+
+        /// <summary>The code to enter.</summary>
+        public string UserCode { get; private set; }
+
+        /// <summary>The page to open.</summary>
+        public string VerificationUri { get; private set; }
+
+        /// <summary>When the code expires (RFC 3339).</summary>
+        public string ExpiresOn { get; private set; }
+
+        /// <summary>The message.</summary>
+        public override string ToString()
+        {
+            return Message;
+        }
+    }
+
+    /// <summary>A failure reported by the GraphMail library (or found by the module's own checks,
+    /// such as CertificateNotFound). Message is the library's message (it says what to fix);
+    /// ErrorCode is its stable code (README.md "Error codes").</summary>
     public sealed class GraphMailException : Exception
     {
         private GraphMailException(string message) : base(message)
@@ -608,6 +934,13 @@ namespace GraphMail
         /// <summary>Builds the exception from a status and the library's error JSON (may be null).</summary>
         internal static GraphMailException FromNative(int status, string errorJson)
         {
+            return FromNative(status, errorJson, null);
+        }
+
+        /// <summary>As FromNative; for SignerFailed, the message of the signer's failure (if it
+        /// reported one) is added.</summary>
+        internal static GraphMailException FromNative(int status, string errorJson, SignerRegistration signer)
+        {
             Dictionary<string, object> error = null;
             Dictionary<string, object> root = errorJson == null ? null : MiniJson.TryParseObject(errorJson);
             if (root != null)
@@ -621,6 +954,14 @@ namespace GraphMail
                     "The GraphMail library failed with status {0} and returned no readable error (a GraphMail bug: please report it).",
                     status);
             }
+            if (signer != null && error != null && MiniJson.GetString(error, "code") == "SignerFailed")
+            {
+                string detail = signer.Signer.TakeLastError();
+                if (!string.IsNullOrEmpty(detail))
+                {
+                    message = message.TrimEnd() + " The signer reported: " + detail;
+                }
+            }
             GraphMailException e = new GraphMailException(message);
             e.Status = status;
             e.ErrorJson = errorJson;
@@ -633,18 +974,48 @@ namespace GraphMail
                 e.RequestId = MiniJson.GetString(error, "requestId");
                 e.Field = MiniJson.GetString(error, "field");
             }
-            if (string.IsNullOrEmpty(e.ErrorCode))
-            {
-                e.ErrorCode = "Internal";
-            }
-            if (string.IsNullOrEmpty(e.Kind))
-            {
-                e.Kind = KindOfStatus(status);
-            }
-            e.CategoryName = Category(e.Kind, e.ErrorCode, e.HttpStatus);
-            e.IsTerminating = e.Field == "from" || e.ErrorCode == "MissingFrom"
-                || e.ErrorCode == "AttachmentNotFound" || e.ErrorCode == "AttachmentUnreadable";
+            e.Complete(status);
             return e;
+        }
+
+        /// <summary>An error found by the module itself, before the library is involved (e.g. a
+        /// certificate not in the store): the same shape as the library's errors, with error JSON
+        /// of the library's form.</summary>
+        internal static GraphMailException Local(int status, string code, string kind, string field, string message)
+        {
+            GraphMailException e = new GraphMailException(message);
+            e.Status = status;
+            e.ErrorCode = code;
+            e.Kind = kind;
+            e.Field = field;
+            List<KeyValuePair<string, object>> details = new List<KeyValuePair<string, object>>();
+            details.Add(new KeyValuePair<string, object>("code", code));
+            details.Add(new KeyValuePair<string, object>("kind", kind));
+            details.Add(new KeyValuePair<string, object>("message", message));
+            details.Add(new KeyValuePair<string, object>("httpStatus", null));
+            details.Add(new KeyValuePair<string, object>("graphCode", null));
+            details.Add(new KeyValuePair<string, object>("requestId", null));
+            details.Add(new KeyValuePair<string, object>("field", field));
+            List<KeyValuePair<string, object>> root = new List<KeyValuePair<string, object>>();
+            root.Add(new KeyValuePair<string, object>("error", new JsonText.Raw(JsonText.Object(details))));
+            e.ErrorJson = JsonText.Object(root);
+            e.Complete(status);
+            return e;
+        }
+
+        private void Complete(int status)
+        {
+            if (string.IsNullOrEmpty(ErrorCode))
+            {
+                ErrorCode = "Internal";
+            }
+            if (string.IsNullOrEmpty(Kind))
+            {
+                Kind = KindOfStatus(status);
+            }
+            CategoryName = Category(Kind, ErrorCode, HttpStatus);
+            IsTerminating = Field == "from" || ErrorCode == "MissingFrom"
+                || ErrorCode == "AttachmentNotFound" || ErrorCode == "AttachmentUnreadable";
         }
 
         private static string KindOfStatus(int status)
@@ -668,7 +1039,7 @@ namespace GraphMail
             switch (kind)
             {
                 case "invalidInput": return "InvalidArgument";
-                case "io": return code == "AttachmentNotFound" ? "ObjectNotFound" : "ReadError";
+                case "io": return code == "AttachmentNotFound" || code == "CertificateNotFound" ? "ObjectNotFound" : "ReadError";
                 case "auth": return "AuthenticationError";
                 case "graph":
                     if (httpStatus == 403) return "PermissionDenied";
@@ -751,8 +1122,9 @@ namespace GraphMail
     {
         /// <summary>Escapes <paramref name="count"/> UTF-16 units at <paramref name="chars"/> into
         /// <paramref name="dest"/> at <paramref name="offset"/> and returns the number of bytes;
-        /// with a null dest it only counts them. Throws ArgumentException for a lone surrogate.</summary>
-        internal static int Escape(IntPtr chars, int count, byte[] dest, int offset)
+        /// with a null dest it only counts them. Throws ArgumentException for a lone surrogate,
+        /// naming <paramref name="key"/> (the configuration key, e.g. clientSecret).</summary>
+        internal static int Escape(IntPtr chars, int count, byte[] dest, int offset, string key)
         {
             int n = offset;
             for (int i = 0; i < count; i++)
@@ -788,7 +1160,7 @@ namespace GraphMail
                     int low = i + 1 < count ? (ushort)Marshal.ReadInt16(chars, 2 * (i + 1)) : 0;
                     if (c > 0xDBFF || low < 0xDC00 || low > 0xDFFF)
                     {
-                        throw new ArgumentException("The client secret is not valid Unicode (a lone surrogate).", "clientSecret");
+                        throw new ArgumentException("The " + key + " is not valid Unicode (a lone surrogate).", key);
                     }
                     int cp = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
                     Put(dest, ref n, 0xF0 | (cp >> 18));

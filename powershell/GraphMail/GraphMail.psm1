@@ -7,8 +7,9 @@
 # 3. Dot-sources Public/*.ps1, one exported function per file.
 #
 # The scripts only declare parameters, build the message and configuration, call the C# interop
-# (GraphMail.Native.cs) and turn its results into PowerShell output, warnings and errors; checking
-# and mapping belong to the native library. Built-in commands are called by module-qualified name
+# (GraphMail.Native.cs; GraphMail.Credentials.cs for Connect-GraphMail's credentials and the
+# certificate-store signer) and turn its results into PowerShell output, warnings and errors;
+# checking and mapping belong to the native library (or to the interop, where it must be .NET). Built-in commands are called by module-qualified name
 # so that a user's alias or proxy function of the same name cannot take their place.
 
 #Requires -Version 5.1

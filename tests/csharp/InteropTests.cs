@@ -40,14 +40,21 @@ internal static class InteropTests
     private const string CancelSubject = "interop: cancelled, never sent";
     private const string OrphanSubject = "interop: StartSend outlives its client";
 
-    private static int passed;
-    private static int failed;
+    internal static int passed;
+    internal static int failed;
 
-    private static int Main()
+    private static int Main(string[] args)
     {
         try
         {
-            Run();
+            if (args.Length == 1 && args[0] == "credentials")
+            {
+                CredentialTests.Run();
+            }
+            else
+            {
+                Run();
+            }
         }
         catch (Exception e)
         {
@@ -548,14 +555,14 @@ internal static class InteropTests
 
     // ---- the message JSON the module would build with ConvertTo-Json ----
 
-    private static void SendSimple(GraphMailClient client, string from, string subject)
+    internal static void SendSimple(GraphMailClient client, string from, string subject)
     {
         string r = client.SendMail(Obj("from", Q(from), "to", Q("ops@fabrikam.test"), "subject", Q(subject), "body", Q("hello")));
         Equal("sent", MiniJson.GetString(MiniJson.TryParseObject(r), "status"), "status");
     }
 
     /// <summary>A JSON string literal.</summary>
-    private static string Q(string s)
+    internal static string Q(string s)
     {
         StringBuilder sb = new StringBuilder("\"");
         foreach (char c in s)
@@ -577,7 +584,7 @@ internal static class InteropTests
     }
 
     /// <summary>A JSON object from alternating names and JSON values.</summary>
-    private static string Obj(params string[] nameValues)
+    internal static string Obj(params string[] nameValues)
     {
         StringBuilder sb = new StringBuilder("{");
         for (int i = 0; i < nameValues.Length; i += 2)
@@ -588,12 +595,12 @@ internal static class InteropTests
     }
 
     /// <summary>A JSON array of JSON values.</summary>
-    private static string Arr(params string[] values)
+    internal static string Arr(params string[] values)
     {
         return "[" + string.Join(",", values) + "]";
     }
 
-    private static SecureString Secure(string s)
+    internal static SecureString Secure(string s)
     {
         SecureString ss = new SecureString();
         foreach (char c in s)
@@ -604,7 +611,7 @@ internal static class InteropTests
         return ss;
     }
 
-    private static string Input(string name)
+    internal static string Input(string name)
     {
         string v = Environment.GetEnvironmentVariable(name);
         if (string.IsNullOrEmpty(v))
@@ -616,14 +623,14 @@ internal static class InteropTests
 
     // ---- a minimal test runner ----
 
-    private sealed class CheckFailed : Exception
+    internal sealed class CheckFailed : Exception
     {
         public CheckFailed(string message) : base(message)
         {
         }
     }
 
-    private static void Test(string name, Action body)
+    internal static void Test(string name, Action body)
     {
         try
         {
@@ -643,7 +650,7 @@ internal static class InteropTests
         }
     }
 
-    private static void True(bool condition, string what)
+    internal static void True(bool condition, string what)
     {
         if (!condition)
         {
@@ -651,7 +658,7 @@ internal static class InteropTests
         }
     }
 
-    private static void Equal(object expected, object actual, string what)
+    internal static void Equal(object expected, object actual, string what)
     {
         if (!object.Equals(expected, actual))
         {
@@ -659,7 +666,7 @@ internal static class InteropTests
         }
     }
 
-    private static GraphMailException Throws(Action action)
+    internal static GraphMailException Throws(Action action)
     {
         try
         {
@@ -672,7 +679,7 @@ internal static class InteropTests
         throw new CheckFailed("expected a GraphMailException");
     }
 
-    private static void Error(GraphMailException e, int status, string code, string kind, string category, bool terminating)
+    internal static void Error(GraphMailException e, int status, string code, string kind, string category, bool terminating)
     {
         string context = " (" + e.ErrorJson + ")";
         Equal(code, e.ErrorCode, "ErrorCode" + context);

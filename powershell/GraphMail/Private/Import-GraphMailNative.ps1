@@ -41,7 +41,9 @@ function Import-GraphMailNative {
     $onWindows = $runtimeId.StartsWith('win-')
     $sources = [System.Collections.Generic.List[string]]::new()
     if (-not ('GraphMail.Native' -as [type])) {
+        # One assembly: the credentials code uses the interop's internal types.
         $sources.Add([System.IO.Path]::Combine($ModuleRoot, 'GraphMail.Native.cs'))
+        $sources.Add([System.IO.Path]::Combine($ModuleRoot, 'GraphMail.Credentials.cs'))
     }
     if (-not ('GraphMail.EncodingTransformationAttribute' -as [type])) {
         $sources.Add([System.IO.Path]::Combine($ModuleRoot, 'GraphMail.Transforms.cs'))

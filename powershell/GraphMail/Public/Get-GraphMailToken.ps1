@@ -11,8 +11,8 @@ function Get-GraphMailToken {
 
     The application is chosen as Send-GraphMail chooses it: -Credential, else the
     Connect-GraphMail connection (whose token is cached and reused until 5 minutes before it
-    expires), else the environment variables AZURE_TENANT_ID, AZURE_CLIENT_ID and
-    AZURE_CLIENT_SECRET.
+    expires; with Connect-GraphMail -DeviceCode, a delegated token of the signed-in user), else
+    the environment variables AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.
 
     AccessToken is a secret: anyone who has it can call Graph as the application until ExpiresOn.
     Do not write it to logs, transcripts or files, and do not leave the object on the screen.
@@ -68,6 +68,11 @@ function Get-GraphMailToken {
     $lease = $null
     try {
         $lease = Get-GraphMailClient -Credential $Credential -TenantId $TenantId
+        if (-not $lease.Owned) {
+            # The connection may be a -DeviceCode user whose refresh token has expired: sign in
+            # first, showing the instructions, rather than block silently in AcquireTokenJson.
+            [void](Wait-GraphMailSignIn -Client $lease.Client -Activity 'Get-GraphMailToken')
+        }
         ConvertFrom-GraphMailTokenJson -Json ($lease.Client.AcquireTokenJson())
     }
     catch {

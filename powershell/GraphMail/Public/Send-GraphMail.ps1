@@ -17,7 +17,9 @@ function Send-GraphMail {
     - -Credential: the user name is the application (client) id and the password is the client
       secret; the tenant comes from -TenantId, Connect-GraphMail or AZURE_TENANT_ID.
     - the connection made by Connect-GraphMail (reuses one token and one connection pool: use it
-      when a script sends many messages);
+      when a script sends many messages), with any of its credentials: client secret, certificate
+      (store or file), managed identity, device code sign-in (the message is then sent as that
+      user; if the user must sign in again, the instructions are shown) or access token;
     - the environment variables AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (and
       GRAPHMAIL_CLOUD, AZURE_AUTHORITY_HOST, GRAPHMAIL_GRAPH_ENDPOINT, GRAPHMAIL_CA_FILE,
       GRAPHMAIL_PROXY), so a scheduled task needs no code beyond the renamed cmdlet.
@@ -402,6 +404,11 @@ function Send-GraphMail {
             $send = $lease.Client.StartSend($messageJson)
             $resultJson = $null
             while (-not $send.Wait(250, [ref]$resultJson)) {
+                $prompt = $send.TakeSignInPrompt()
+                if ($null -ne $prompt) {
+                    # A Connect-GraphMail -DeviceCode user must sign in again: show where, once.
+                    Microsoft.PowerShell.Utility\Write-Host $prompt.Message
+                }
                 $progress = $send.Progress()
                 $status = $progress.Step
                 $percent = -1
