@@ -188,6 +188,30 @@ enum graph_status graph_send_mail(struct graph_client *client,
                                   char **result_json_out);
 
 /**
+ * Sends many messages in one call: concurrently across mailboxes, at most 4 requests in
+ * flight per mailbox (Exchange Online's limit), throttling handled per mailbox.
+ *
+ * `messages_json`: a JSON array of message objects, each as for `graph_send_mail` (at most
+ * 100,000). Each message is validated on its own: an invalid one gets its error and is not
+ * sent; the others are. `*results_json_out` receives a JSON array with one entry per message,
+ * in input order: the send report (`"status": "sent"`, ...) or `{"error": {...}}`. Free it
+ * with `graph_string_free`.
+ *
+ * Returns `GRAPH_STATUS_OK` when every message was sent, else the status of the first failed
+ * message (in input order); the results array is written either way. If `messages_json` is not
+ * a JSON array (or is NULL, or not UTF-8), nothing is sent and `*results_json_out` receives
+ * error JSON instead. A NULL `results_json_out` is refused with
+ * `GRAPH_STATUS_INVALID_ARGUMENT` and nothing is sent.
+ *
+ * # Safety
+ * `client` must be NULL or a live client; `messages_json` must be NULL or a NUL-terminated
+ * string; `results_json_out` must be NULL or valid for a pointer write.
+ */
+enum graph_status graph_send_mail_batch(struct graph_client *client,
+                                        const char *messages_json,
+                                        char **results_json_out);
+
+/**
  * Gets an access token for Graph (from the client's cache while it has more than 5 minutes
  * left). `*token_json_out` receives `{"accessToken", "expiresOn", "expiresOnUnix",
  * "tokenType"}` or error JSON; free it with `graph_string_free` (which wipes it). The token is

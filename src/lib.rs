@@ -16,6 +16,7 @@
 
 pub mod address;
 pub mod auth;
+pub mod bulk;
 mod client;
 pub mod config;
 pub mod content_type;

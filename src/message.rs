@@ -215,6 +215,38 @@ impl Message {
         Self::from_map(map)
     }
 
+    /// Parses a JSON array of messages (the C ABI's bulk send). The array itself must parse;
+    /// each element is parsed on its own, so one bad message keeps its error in its place.
+    pub fn list_from_json(text: &str) -> Result<Vec<Result<Message>>> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidJson,
+                format!(
+                    "The message list is not valid JSON (line {}, column {}): {}.",
+                    e.line(),
+                    e.column(),
+                    json_error_reason(&e)
+                ),
+            )
+        })?;
+        let Value::Array(items) = value else {
+            return Err(Error::new(
+                ErrorCode::InvalidMessage,
+                "The message list must be a JSON array of message objects.",
+            ));
+        };
+        Ok(items
+            .into_iter()
+            .map(|item| match item {
+                Value::Object(map) => Self::from_map(map),
+                _ => Err(Error::new(
+                    ErrorCode::InvalidMessage,
+                    "The message must be a JSON object.",
+                )),
+            })
+            .collect())
+    }
+
     fn from_map(mut map: Map<String, Value>) -> Result<Message> {
         if let Some(unknown) = map.keys().find(|k| !MESSAGE_KEYS.contains(&k.as_str())) {
             return Err(Error::new(

@@ -88,6 +88,8 @@ pub struct SendControl {
     cancel_notify: Notify,
     /// The whole send's deadline (`sendTimeoutSeconds`), and that timeout for messages.
     deadline: std::sync::Mutex<Option<(tokio::time::Instant, Duration)>>,
+    /// The mailbox's throttling, shared by the sends of a bulk send.
+    gate: Option<std::sync::Arc<crate::retry::ThrottleGate>>,
 }
 
 impl SendControl {
@@ -129,6 +131,18 @@ impl SendControl {
 
     pub(crate) fn add_sent(&self, n: u64) {
         self.bytes_sent.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// A control whose requests respect `gate` (one mailbox's throttling in a bulk send).
+    pub(crate) fn with_gate(gate: std::sync::Arc<crate::retry::ThrottleGate>) -> Self {
+        SendControl {
+            gate: Some(gate),
+            ..SendControl::default()
+        }
+    }
+
+    pub(crate) fn gate(&self) -> Option<&crate::retry::ThrottleGate> {
+        self.gate.as_deref()
     }
 
     /// Ends the send with [`ErrorCode::Timeout`] if it is still running `timeout` from now:

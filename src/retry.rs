@@ -42,6 +42,33 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Throttling shared by the sends of one mailbox in a bulk send: after a 429, no request for
+/// that mailbox starts before the time Graph asked for.
+#[derive(Debug, Default)]
+pub(crate) struct ThrottleGate {
+    not_before: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl ThrottleGate {
+    /// Waits until the mailbox may be asked again.
+    async fn wait_turn(&self) {
+        let at = self.not_before.lock().ok().and_then(|g| *g);
+        if let Some(at) = at {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// Holds every request of the mailbox back for `wait`.
+    fn hold(&self, wait: Duration) {
+        let at = tokio::time::Instant::now() + wait;
+        if let Ok(mut g) = self.not_before.lock() {
+            if g.is_none_or(|current| current < at) {
+                *g = Some(at);
+            }
+        }
+    }
+}
+
 /// Whether a request may be repeated after it went out without an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
@@ -136,6 +163,15 @@ pub(crate) async fn exchange_with_retry(
             error,
             ambiguous: false,
         };
+        if let Some(gate) = control.gate() {
+            control
+                .run(async {
+                    gate.wait_turn().await;
+                    Ok(())
+                })
+                .await
+                .map_err(not_sent)?;
+        }
         control.check().map_err(not_sent)?;
         let request = build().map_err(not_sent)?;
         let outcome = control
@@ -173,10 +209,13 @@ pub(crate) async fn exchange_with_retry(
                 }
             })?;
         let (wait, status) = match outcome {
-            Ok(answer) if is_retryable_status(answer.status) && !last => (
-                retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt)),
-                Some(answer.status),
-            ),
+            Ok(answer) if is_retryable_status(answer.status) && !last => {
+                let wait = retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt));
+                if let (429, Some(gate)) = (answer.status, control.gate()) {
+                    gate.hold(wait);
+                }
+                (wait, Some(answer.status))
+            }
             Ok(answer) => return Ok(answer),
             Err(e) => {
                 let sent = !never_sent(&e);

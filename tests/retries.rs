@@ -27,21 +27,7 @@ fn with_faults(faults: Vec<(FaultScope, RequestFault)>) -> TestEmulator {
 }
 
 fn subjects(t: &TestEmulator) -> Vec<String> {
-    let mut s: Vec<String> = t
-        .emulator
-        .messages()
-        .iter()
-        .map(|m| {
-            let r = &m.request;
-            r["message"]["subject"]
-                .as_str()
-                .or_else(|| r["subject"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    s.sort();
-    s
+    support::stored_subjects(&t.emulator)
 }
 
 #[test]

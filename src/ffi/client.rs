@@ -145,6 +145,55 @@ pub unsafe extern "C" fn graph_send_mail(
     }
 }
 
+/// Sends many messages in one call: concurrently across mailboxes, at most 4 requests in
+/// flight per mailbox (Exchange Online's limit), throttling handled per mailbox.
+///
+/// `messages_json`: a JSON array of message objects, each as for `graph_send_mail` (at most
+/// 100,000). Each message is validated on its own: an invalid one gets its error and is not
+/// sent; the others are. `*results_json_out` receives a JSON array with one entry per message,
+/// in input order: the send report (`"status": "sent"`, ...) or `{"error": {...}}`. Free it
+/// with `graph_string_free`.
+///
+/// Returns `GRAPH_STATUS_OK` when every message was sent, else the status of the first failed
+/// message (in input order); the results array is written either way. If `messages_json` is not
+/// a JSON array (or is NULL, or not UTF-8), nothing is sent and `*results_json_out` receives
+/// error JSON instead. A NULL `results_json_out` is refused with
+/// `GRAPH_STATUS_INVALID_ARGUMENT` and nothing is sent.
+///
+/// # Safety
+/// `client` must be NULL or a live client; `messages_json` must be NULL or a NUL-terminated
+/// string; `results_json_out` must be NULL or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn graph_send_mail_batch(
+    client: *mut graph_client,
+    messages_json: *const c_char,
+    results_json_out: *mut *mut c_char,
+) -> graph_status {
+    if results_json_out.is_null() {
+        return graph_status::InvalidArgument;
+    }
+    let mut first_failure = graph_status::Ok;
+    // SAFETY: forwarded from this function's contract.
+    let status = unsafe {
+        boundary(results_json_out, || {
+            let client = client_ref(client)?;
+            let messages = Message::list_from_json(borrow_str(messages_json, "messages_json")?)?;
+            let results = client.send_many_blocking(messages);
+            if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+                first_failure = graph_status::for_error(e);
+            }
+            let json: Vec<serde_json::Value> =
+                results.iter().map(crate::bulk::result_json).collect();
+            Ok(Some(serde_json::Value::Array(json).to_string()))
+        })
+    };
+    if status == graph_status::Ok {
+        first_failure
+    } else {
+        status
+    }
+}
+
 /// Gets an access token for Graph (from the client's cache while it has more than 5 minutes
 /// left). `*token_json_out` receives `{"accessToken", "expiresOn", "expiresOnUnix",
 /// "tokenType"}` or error JSON; free it with `graph_string_free` (which wipes it). The token is

@@ -28,7 +28,7 @@ mod version;
 
 pub use client::{
     graph_acquire_token, graph_client, graph_client_free, graph_client_new, graph_send_mail,
-    graph_send_mail_preview,
+    graph_send_mail_batch, graph_send_mail_preview,
 };
 pub use send_op::{
     graph_send, graph_send_cancel, graph_send_free, graph_send_mail_start, graph_send_progress,

@@ -121,6 +121,21 @@ impl FfiClient {
         (status, serde_json::from_str(&text).unwrap())
     }
 
+    /// `graph_send_mail_batch` with raw bytes (None = NULL).
+    pub fn send_batch_raw(&self, messages: Option<&[u8]>) -> (graph_status, Value) {
+        let owned = messages.map(|m| CString::new(m).unwrap());
+        let ptr = owned.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        let mut out: *mut c_char = std::ptr::null_mut();
+        let status = unsafe { graphmail::ffi::graph_send_mail_batch(self.0, ptr, &mut out) };
+        let text = take(out).expect("graph_send_mail_batch always writes JSON");
+        (status, serde_json::from_str(&text).unwrap())
+    }
+
+    /// `graph_send_mail_batch`.
+    pub fn send_batch(&self, messages: &[Value]) -> (graph_status, Value) {
+        self.send_batch_raw(Some(Value::Array(messages.to_vec()).to_string().as_bytes()))
+    }
+
     pub fn send(&self, message: &Value) -> (graph_status, Value) {
         self.send_raw(Some(message.to_string().as_bytes()))
     }
@@ -637,6 +652,24 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 /// (certificate PEM, combined PEM with key, PFX with password "Pfx-Pass").
+/// The subjects of the emulator's stored messages, sorted.
+pub fn stored_subjects(emulator: &Emulator) -> Vec<String> {
+    let mut s: Vec<String> = emulator
+        .messages()
+        .iter()
+        .map(|m| {
+            let r = &m.request;
+            r["message"]["subject"]
+                .as_str()
+                .or_else(|| r["subject"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    s.sort();
+    s
+}
+
 pub fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
     openssl(

@@ -10,6 +10,7 @@ mod exit;
 mod login;
 mod progress;
 mod send;
+mod send_batch;
 mod sendmail;
 mod token;
 
@@ -29,6 +30,9 @@ struct Cli {
 enum Command {
     /// Send a message (flags named after Send-MailMessage's parameters).
     Send(Box<send::SendArgs>),
+    /// Send every message of a JSON Lines file (one message object per line), concurrently
+    /// across mailboxes; print one result per line, in input order.
+    SendBatch(Box<send_batch::SendBatchArgs>),
     /// Print an access token for Graph as JSON (accessToken, expiresOn, tokenType).
     Token(Box<ConfigArgs>),
     /// Sign in as a user with the device code flow and cache the refresh token.
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Send(args) => send::run(*args),
+        Command::SendBatch(args) => send_batch::run(*args),
         Command::Token(args) => token::run(*args),
         Command::Login(args) => login::run(args),
         Command::Emulator(args) => emulator::run(args),
