@@ -2,8 +2,11 @@
 // PowerShell module does, against a local GraphMail emulator.
 //
 // Built and run by tests/csharp_interop.rs:
-//   mcs -langversion:5 -out:InteropTests.exe tests/csharp/InteropTests.cs powershell/GraphMail/GraphMail.Native.cs
+//   mcs -langversion:5 -r:Mono.Security.dll -out:InteropTests.exe tests/csharp/InteropTests.cs
+//       tests/csharp/CredentialTests.cs powershell/GraphMail/GraphMail.Native.cs
+//       powershell/GraphMail/GraphMail.Credentials.cs
 //   LD_LIBRARY_PATH=<folder of libgraphmail.so> mono InteropTests.exe
+// (`mono InteropTests.exe credentials` runs CredentialTests.cs instead, with its own inputs.)
 // Inputs, from the environment set by the harness:
 //   GRAPHMAIL_TEST_VERSION               the expected graph_version()
 //   GRAPHMAIL_TEST_FROM                  a mailbox that exists in the emulator

@@ -413,6 +413,13 @@ function Connect-GraphMail {
         $signedIn = Wait-GraphMailSignIn -Client $client -Activity 'Connect-GraphMail'
         $tokenExpiresOn = (ConvertFrom-GraphMailTokenJson -Json $signedIn).ExpiresOn
     }
+    catch [System.Management.Automation.PipelineStoppedException] {
+        # Ctrl+C while waiting for a device code sign-in: not a failure of the credential.
+        if ($null -ne $client) {
+            $client.Dispose()
+        }
+        throw
+    }
     catch {
         if ($null -ne $client) {
             $client.Dispose()
