@@ -59,6 +59,7 @@ fn build_module_writes_an_importable_module_folder() {
     for file in [
         "GraphMail.psd1",
         "GraphMail.psm1",
+        "GraphMail.Credentials.cs",
         "GraphMail.Native.cs",
         "GraphMail.NativeResolver.cs",
         "GraphMail.Transforms.cs",

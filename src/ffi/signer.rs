@@ -112,8 +112,9 @@ impl AssertionSigner for CallbackSigner {
 /// `sign` to sign it, then checks the signature against the certificate before sending it
 /// (a signer using another key fails with `SignerFailed`, before anything is sent).
 ///
-/// `userdata` is passed to `sign` as is; it (and `sign`) must stay valid until
-/// `graph_client_free` returns. Results and errors as for `graph_client_new`; a NULL `sign` is
+/// `userdata` is passed to `sign` as is; it (and `sign`) must stay valid until the client and
+/// every operation started from it (`graph_send_mail_start`, `graph_sign_in_start`) are freed:
+/// an operation still running after `graph_client_free` may still need a token. Results and errors as for `graph_client_new`; a NULL `sign` is
 /// `GRAPH_STATUS_INVALID_ARGUMENT` with code `NullArgument`.
 ///
 /// # Safety
