@@ -229,7 +229,7 @@ fn create_upload_session_checked(
     user: &str,
     id: &str,
 ) -> Result<Reply, Reply> {
-    authorize(state, req, ctx, &[PERMISSION_MAIL_READ_WRITE])?;
+    let token = authorize(state, req, ctx, &[PERMISSION_MAIL_READ_WRITE])?;
     let mut body = json_body(req, ctx, "createUploadSession")?;
     state.schema.normalize_upload_session(&mut body);
     let invalid =
@@ -276,6 +276,7 @@ fn create_upload_session_checked(
     let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
     let session = state.uploads.create(NewSession {
         mailbox: mailbox.to_string(),
+        client_id: token.client_id.clone(),
         draft_id: id.to_string(),
         meta: AttachmentMeta {
             name: text("name").unwrap_or_default(),

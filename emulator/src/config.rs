@@ -8,6 +8,8 @@ use std::time::Duration;
 use crate::device_codes::DeviceCodeBehaviour;
 use crate::faults::{FaultScope, RequestFault, UploadFault};
 use crate::managed_identity::ManagedIdentity;
+use crate::policies::{AccessPolicy, MailGroup};
+use crate::throttling::ThrottlingLimits;
 
 /// Tenant ID registered by [`EmulatorConfig::new`].
 pub const DEFAULT_TENANT_ID: &str = "8f4a3b1e-5d6c-4e7f-9a0b-1c2d3e4f5a6b";
@@ -256,6 +258,14 @@ pub struct EmulatorConfig {
     /// How long a refresh token stays valid (default 90 days). Zero issues refresh tokens that
     /// are already expired (`AADSTS700082` on use).
     pub refresh_token_lifetime: Duration,
+    /// Application access policies: (client ID, policy) pairs, see [`AccessPolicy`]. Default
+    /// none: every app may use every mailbox.
+    pub access_policies: Vec<(String, AccessPolicy)>,
+    /// Mail-enabled groups that access policy scopes may name. Default none.
+    pub groups: Vec<MailGroup>,
+    /// Outlook's per app and mailbox limits, or `None` (the default) for no throttling beyond
+    /// injected faults. [`crate::Emulator::set_throttling`] switches them at run time.
+    pub throttling: Option<ThrottlingLimits>,
 }
 
 impl fmt::Debug for EmulatorConfig {
@@ -283,6 +293,9 @@ impl fmt::Debug for EmulatorConfig {
             .field("device_code_interval", &self.device_code_interval)
             .field("device_code_lifetime", &self.device_code_lifetime)
             .field("refresh_token_lifetime", &self.refresh_token_lifetime)
+            .field("access_policies", &self.access_policies)
+            .field("groups", &self.groups)
+            .field("throttling", &self.throttling)
             .finish()
     }
 }
@@ -312,7 +325,60 @@ impl EmulatorConfig {
             device_code_interval: DEFAULT_DEVICE_CODE_INTERVAL,
             device_code_lifetime: DEFAULT_DEVICE_CODE_LIFETIME,
             refresh_token_lifetime: DEFAULT_REFRESH_TOKEN_LIFETIME,
+            access_policies: Vec::new(),
+            groups: Vec::new(),
+            throttling: None,
         }
+    }
+
+    /// Add an application access policy for app `client_id`, as `New-ApplicationAccessPolicy
+    /// -AppId <client_id> -PolicyScopeGroupId ... -AccessRight ...` would: app-only requests of
+    /// that app for a mailbox outside its scope get `403 ErrorAccessDenied`.
+    ///
+    /// ```
+    /// use graphmail_emulator::{AccessPolicy, EmulatorConfig, DEFAULT_CLIENT_ID};
+    ///
+    /// // The demo app may send only as the members of alerts-senders@contoso.test.
+    /// let config = EmulatorConfig::new("./emulator-data")
+    ///     .with_group("alerts-senders@contoso.test", ["alerts@contoso.test"])
+    ///     .with_access_policy(DEFAULT_CLIENT_ID, AccessPolicy::allow(["alerts-senders@contoso.test"]));
+    /// assert_eq!(config.access_policies.len(), 1);
+    /// ```
+    pub fn with_access_policy(
+        mut self,
+        client_id: impl Into<String>,
+        policy: AccessPolicy,
+    ) -> Self {
+        self.access_policies.push((client_id.into(), policy));
+        self
+    }
+
+    /// Register a mail-enabled group (its address and member addresses) that access policy
+    /// scopes may name; members may be other groups.
+    pub fn with_group<I, S>(mut self, address: impl Into<String>, members: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.groups.push(MailGroup {
+            address: address.into(),
+            members: members.into_iter().map(Into::into).collect(),
+        });
+        self
+    }
+
+    /// Apply Outlook's documented limits ([`ThrottlingLimits::OUTLOOK`]: 4 concurrent
+    /// requests, 10,000 requests per 10 minutes, 150 MB uploads per 5 minutes, per app and
+    /// mailbox), or turn throttling off.
+    pub fn with_outlook_throttling(mut self, on: bool) -> Self {
+        self.throttling = on.then_some(ThrottlingLimits::OUTLOOK);
+        self
+    }
+
+    /// Apply custom per app and mailbox limits.
+    pub fn with_throttling(mut self, limits: ThrottlingLimits) -> Self {
+        self.throttling = Some(limits);
+        self
     }
 
     /// Listen on `bind` instead of `127.0.0.1`.

@@ -20,6 +20,7 @@ use crate::refresh_tokens::RefreshTokenStore;
 use crate::server::{self, State};
 use crate::stats::Stats;
 use crate::store::{MessageStore, StoredMessage};
+use crate::throttling::{Throttle, ThrottlingLimits};
 use crate::tls::{self, CertificateAuthority, CA_CERT_FILE};
 use crate::token::TokenStore;
 use crate::upload::UploadStore;
@@ -95,6 +96,7 @@ impl Emulator {
             .port();
 
         let base_url = base_url(config.bind, port);
+        let config_throttling = config.throttling;
         let federation = FederationIssuer::new(&base_url)?;
         let state = Arc::new(State {
             base_url,
@@ -117,6 +119,7 @@ impl Emulator {
             refresh_tokens: RefreshTokenStore::default(),
             identity_header,
             arc_keys,
+            throttle: Throttle::new(config_throttling),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         // The runtime is created, used and dropped on the emulator thread only (dropping a
@@ -373,6 +376,13 @@ impl Emulator {
             panic!("invalid request fault: {e}");
         }
         self.state.request_faults.replace(&faults);
+    }
+
+    /// Switch Outlook's per app and mailbox limits at run time: `Some(limits)` (e.g.
+    /// [`ThrottlingLimits::OUTLOOK`]) turns throttling on or changes the limits, `None` turns
+    /// it off. Requests counted so far stay counted.
+    pub fn set_throttling(&self, limits: Option<ThrottlingLimits>) {
+        self.state.throttle.set_limits(limits);
     }
 
     /// Remove every request fault (upload faults are not affected).

@@ -229,9 +229,57 @@ pub(crate) fn authorize(
 ) -> Result<IssuedToken, Reply> {
     let token = bearer(state, req, ctx)?;
     if permissions.iter().any(|p| token.grants(p)) && own_mailbox(req, &token) {
+        check_access_policy(state, req, ctx, &token)?;
         Ok(token)
     } else {
         Err(access_denied(ctx))
+    }
+}
+
+/// For an app-only token and a `/users/{id}/...` request: the app's application access
+/// policies must allow the mailbox, else `403 ErrorAccessDenied` with Exchange's RAOP text.
+fn check_access_policy(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    token: &IssuedToken,
+) -> Result<(), Reply> {
+    if token.user.is_some() || state.config.access_policies.is_empty() {
+        return Ok(());
+    }
+    let mailbox = match (req.segments.get(1), req.segments.get(2)) {
+        (Some(users), Some(user)) if is(users, "users") => user,
+        _ => return Ok(()),
+    };
+    let checked = crate::policies::check(
+        &state.config.access_policies,
+        &state.config.groups,
+        &token.client_id,
+        mailbox,
+    );
+    match checked {
+        Ok(()) => Ok(()),
+        Err(description) => {
+            Counters::bump(&state.counters.policy_denied_requests);
+            if state.config.request_log {
+                let why = if description.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", printable(&description))
+                };
+                eprintln!(
+                    "graphmail-emulator: application access policy refused app {} for mailbox {}{why}",
+                    printable(&token.client_id),
+                    printable(mailbox)
+                );
+            }
+            Err(graph_error(
+                ctx,
+                StatusCode::FORBIDDEN,
+                "ErrorAccessDenied",
+                crate::policies::POLICY_DENIED_MESSAGE,
+            ))
+        }
     }
 }
 
@@ -495,7 +543,11 @@ fn list_folder(state: &State, req: &ApiRequest, ctx: &Ctx, user: &str, folder: &
     match bearer(state, req, ctx) {
         Err(reply) => return reply,
         Ok(token) if !own_mailbox(req, &token) => return access_denied(ctx),
-        Ok(_) => {}
+        Ok(token) => {
+            if let Err(reply) = check_access_policy(state, req, ctx, &token) {
+                return reply;
+            }
+        }
     }
     let Some(mailbox) = state.config.mailbox(user) else {
         return invalid_user(ctx, user);

@@ -114,6 +114,7 @@ mod managed_identity;
 mod managed_identity_routes;
 mod message;
 mod mime;
+mod policies;
 mod random;
 mod refresh_tokens;
 mod schema;
@@ -122,6 +123,7 @@ mod server;
 mod stats;
 mod store;
 pub mod test_certificates;
+mod throttling;
 mod timefmt;
 pub mod tls;
 mod token;
@@ -145,9 +147,11 @@ pub use managed_identity::{
     DEFAULT_MANAGED_IDENTITY_RESOURCE_ID,
 };
 pub use managed_identity_routes::ARC_TOKENS_DIR;
+pub use policies::{AccessPolicy, AccessRight, MailGroup};
 pub use schema::{GRAPH_SCHEMA_ID, GRAPH_SCHEMA_JSON};
 pub use stats::Stats;
 pub use store::{StoredMessage, MESSAGES_DIR};
+pub use throttling::ThrottlingLimits;
 pub use upload::UPLOADS_DIR;
 
 /// Upload-session and attachment limits the emulator enforces (Graph's documented values).

@@ -220,6 +220,9 @@ impl SendMailSchema {
         if let Some(v) = attachment.get_mut("isInline") {
             normalize_bool(v);
         }
+        if let Some(v) = attachment.get_mut("@odata.type") {
+            normalize_attachment_type(v);
+        }
     }
 
     /// Normalize a `createUploadSession` body: names, then in its item `isInline` and the
@@ -331,6 +334,33 @@ fn normalize_message(message: &mut Map<String, Value>) {
             if let Some(v) = attachment.get_mut("isInline") {
                 normalize_bool(v);
             }
+            if let Some(v) = attachment.get_mut("@odata.type") {
+                normalize_attachment_type(v);
+            }
+        }
+    }
+}
+
+/// Attachment types, as `@odata.type` spells them (with or without the leading `#`).
+const ATTACHMENT_TYPES: &[&str] = &[
+    "microsoft.graph.fileAttachment",
+    "microsoft.graph.itemAttachment",
+    "microsoft.graph.referenceAttachment",
+];
+
+/// Rewrite an attachment's `@odata.type` matched case-insensitively (`#Microsoft.Graph.
+/// FileAttachment`) into its canonical spelling, keeping a leading `#`.
+fn normalize_attachment_type(value: &mut Value) {
+    if let Value::String(s) = value {
+        let (hash, name) = match s.strip_prefix('#') {
+            Some(name) => ("#", name),
+            None => ("", s.as_str()),
+        };
+        if let Some(canonical) = ATTACHMENT_TYPES
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(name))
+        {
+            *s = format!("{hash}{canonical}");
         }
     }
 }
@@ -417,6 +447,10 @@ mod tests {
                     "contentType": "text/plain",
                     "contentBytes": "SGVsbG8gV29ybGQh",
                     "isInline": "false"
+                }, {
+                    "@odata.type": "#Microsoft.Graph.FILEATTACHMENT",
+                    "Name": "b.txt",
+                    "ContentBytes": "SGVsbG8="
                 }]
             },
             "saveToSentItems": "false"
@@ -426,6 +460,11 @@ mod tests {
         assert_eq!(body["message"]["body"]["contentType"], "text");
         assert_eq!(body["message"]["importance"], "low");
         assert_eq!(body["message"]["attachments"][0]["isInline"], json!(false));
+        assert_eq!(
+            body["message"]["attachments"][1]["@odata.type"],
+            "#microsoft.graph.fileAttachment"
+        );
+        assert_eq!(body["message"]["attachments"][1]["name"], "b.txt");
     }
 
     #[test]

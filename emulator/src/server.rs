@@ -33,6 +33,7 @@ use crate::refresh_tokens::RefreshTokenStore;
 use crate::schema::SendMailSchema;
 use crate::stats::{Counters, Stats};
 use crate::store::MessageStore;
+use crate::throttling::{Permit, Throttle};
 use crate::token::{self, TokenCheck, TokenStore};
 use crate::upload::UploadStore;
 use crate::{device_code_routes, graph, upload_routes};
@@ -75,6 +76,8 @@ pub(crate) struct State {
     pub(crate) identity_header: String,
     /// Azure Arc challenge key files.
     pub(crate) arc_keys: ArcKeys,
+    /// Outlook's per app and mailbox limits (switchable at run time).
+    pub(crate) throttle: Throttle,
 }
 
 impl State {
@@ -338,6 +341,19 @@ async fn route_with_faults(state: &State, req: &ApiRequest, ctx: &Ctx) -> (Reply
         state.request_faults.decide(&target)
     };
     Counters::add(&state.counters.faults_injected, decision.fired);
+    let process = matches!(
+        decision.action,
+        FaultAction::Process | FaultAction::ProcessThenClose
+    );
+    let permit = if process {
+        match admit(state, req, ctx, &target) {
+            Ok(permit) => permit,
+            Err(reply) => return (reply, decision.fired > 0),
+        }
+    } else {
+        None
+    };
+    // An injected delay is part of the handling: the request holds its throttling place.
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -367,9 +383,44 @@ async fn route_with_faults(state: &State, req: &ApiRequest, ctx: &Ctx) -> (Reply
         }
     };
     let fired = decision.fired > 0;
-    // `decision` (and the concurrency places it holds) lives until the reply is made.
-    drop(decision);
+    // `decision` and `permit` (the concurrency places they hold) live until the reply is made.
+    drop((decision, permit));
     (reply, fired)
+}
+
+/// Check Outlook's per app and mailbox limits for a Graph request with a valid token naming
+/// a mailbox: a permit to keep until the reply is made, or the `429` reply.
+fn admit(
+    state: &State,
+    req: &ApiRequest,
+    ctx: &Ctx,
+    target: &FaultTarget,
+) -> Result<Option<Permit>, Reply> {
+    let Some(mailbox) = target.mailbox.as_deref().filter(|_| target.graph) else {
+        return Ok(None);
+    };
+    if state.throttle.limits().is_none() {
+        return Ok(None);
+    }
+    let TokenCheck::Valid(issued) = state.tokens.check(graph::bearer_token(req)) else {
+        return Ok(None); // answered 401 by the route
+    };
+    let upload_bytes = match req.method {
+        Method::POST | Method::PUT | Method::PATCH => match &req.body {
+            RequestBody::Complete(bytes) => bytes.len() as u64,
+            RequestBody::TooLarge { received } => *received,
+            RequestBody::Failed => 0,
+        },
+        _ => 0,
+    };
+    state
+        .throttle
+        .admit(&issued.client_id, mailbox, upload_bytes, Instant::now())
+        .map_err(|throttled| {
+            Counters::bump(&state.counters.graph_requests);
+            Counters::bump(&state.counters.throttled_requests);
+            crate::throttling::reply(ctx, &throttled)
+        })
 }
 
 /// `https://<authority the client used>` when it is a plausible host[:port], else the base URL.

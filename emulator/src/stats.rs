@@ -82,6 +82,12 @@ pub struct Stats {
     /// failed or reset request and every refused connection (a request hit by two faults, such
     /// as a delay and then a throttle, counts twice). Upload faults are not counted.
     pub faults_injected: u64,
+    /// Requests answered `429 ApplicationThrottled` by the Outlook limits
+    /// ([`crate::ThrottlingLimits`]; injected faults are counted in `faults_injected`).
+    pub throttled_requests: u64,
+    /// App-only requests refused `403 ErrorAccessDenied` by an application access policy
+    /// ([`crate::AccessPolicy`]).
+    pub policy_denied_requests: u64,
 }
 
 /// Live counters shared by the connection tasks.
@@ -116,6 +122,8 @@ pub(crate) struct Counters {
     pub(crate) managed_identity_requests: AtomicU64,
     pub(crate) send_mail_requests: AtomicU64,
     pub(crate) faults_injected: AtomicU64,
+    pub(crate) throttled_requests: AtomicU64,
+    pub(crate) policy_denied_requests: AtomicU64,
 }
 
 impl Counters {
@@ -163,6 +171,8 @@ impl Counters {
             managed_identity_requests: self.managed_identity_requests.load(Ordering::SeqCst),
             send_mail_requests: self.send_mail_requests.load(Ordering::SeqCst),
             faults_injected: self.faults_injected.load(Ordering::SeqCst),
+            throttled_requests: self.throttled_requests.load(Ordering::SeqCst),
+            policy_denied_requests: self.policy_denied_requests.load(Ordering::SeqCst),
         }
     }
 }

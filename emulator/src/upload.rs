@@ -33,6 +33,8 @@ pub(crate) struct UploadSession {
     pub(crate) authtoken: String,
     /// The mailbox as configured.
     pub(crate) mailbox: String,
+    /// The app (client ID) that created the session: chunks count towards its throttling.
+    pub(crate) client_id: String,
     pub(crate) draft_id: String,
     pub(crate) meta: AttachmentMeta,
     /// The attachment size announced at creation.
@@ -73,6 +75,7 @@ pub(crate) struct Progress {
 /// What a new session is for.
 pub(crate) struct NewSession {
     pub(crate) mailbox: String,
+    pub(crate) client_id: String,
     pub(crate) draft_id: String,
     pub(crate) meta: AttachmentMeta,
     pub(crate) size: u64,
@@ -117,6 +120,7 @@ impl UploadStore {
             id: id.clone(),
             authtoken: crate::random::access_token(),
             mailbox: new.mailbox,
+            client_id: new.client_id,
             draft_id: new.draft_id,
             meta: new.meta,
             size: new.size,
@@ -181,6 +185,7 @@ mod tests {
         assert!(!stale.exists(), "partial files of earlier runs are deleted");
         let new = |draft: &str| NewSession {
             mailbox: "a@b.test".into(),
+            client_id: "app".into(),
             draft_id: draft.into(),
             meta: AttachmentMeta::default(),
             size: MIN_SESSION_BYTES,

@@ -225,6 +225,20 @@ async fn put(state: &State, parts: &Parts, body: Incoming, session_id: &str, ctx
             return reply;
         }
     };
+    // Chunks count towards the Outlook limits of the app and mailbox of the session.
+    let _permit = match state.throttle.admit(
+        &session.client_id,
+        &session.mailbox,
+        chunk.length,
+        std::time::Instant::now(),
+    ) {
+        Ok(permit) => permit,
+        Err(throttled) => {
+            drain(body).await;
+            Counters::bump(&state.counters.throttled_requests);
+            return crate::throttling::reply(ctx, &throttled);
+        }
+    };
     let mut progress = session.progress.lock().await;
     if progress.closed {
         drain(body).await;
