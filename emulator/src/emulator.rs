@@ -97,6 +97,7 @@ impl Emulator {
 
         let base_url = base_url(config.bind, port);
         let config_throttling = config.throttling;
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let federation = FederationIssuer::new(&base_url)?;
         let state = Arc::new(State {
             base_url,
@@ -120,8 +121,8 @@ impl Emulator {
             identity_header,
             arc_keys,
             throttle: Throttle::new(config_throttling),
+            stopping: shutdown_rx.clone(),
         });
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         // The runtime is created, used and dropped on the emulator thread only (dropping a
         // runtime inside a caller's async context would panic).
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), EmulatorError>>();

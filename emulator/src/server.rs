@@ -36,7 +36,7 @@ use crate::store::MessageStore;
 use crate::throttling::{Permit, Throttle};
 use crate::token::{self, TokenCheck, TokenStore};
 use crate::upload::UploadStore;
-use crate::{device_code_routes, graph, upload_routes};
+use crate::{device_code_routes, graph, inbox, upload_routes};
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -78,6 +78,8 @@ pub(crate) struct State {
     pub(crate) arc_keys: ArcKeys,
     /// Outlook's per app and mailbox limits (switchable at run time).
     pub(crate) throttle: Throttle,
+    /// Turns `true` when the emulator shuts down (ends the web inbox's long polls).
+    pub(crate) stopping: watch::Receiver<bool>,
 }
 
 impl State {
@@ -453,9 +455,12 @@ async fn route(state: &State, req: &ApiRequest, ctx: &Ctx) -> Reply {
     let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
         [] => match req.method {
+            Method::GET | Method::HEAD if inbox::wants_html(req) => inbox::redirect_to_inbox(),
             Method::GET | Method::HEAD => home(state, ctx),
             _ => graph::method_not_allowed(ctx, &req.method, "GET"),
         },
+        [page] if is(page, "inbox") => inbox::page(req, ctx, None),
+        [page, asset] if is(page, "inbox") => inbox::page(req, ctx, Some(asset)),
         ["_emulator", rest @ ..] => test_route(state, req, ctx, rest).await,
         [version, ..] if is(version, "v1.0") => {
             Counters::bump(&state.counters.graph_requests);
@@ -558,6 +563,7 @@ fn managed_identity(
 /// `/_emulator/*`: test routes (no authentication, not counted).
 async fn test_route(state: &State, req: &ApiRequest, ctx: &Ctx, rest: &[&str]) -> Reply {
     match (rest, &req.method) {
+        (["inbox", api @ ..], _) => inbox::api(state, req, ctx, api).await,
         (["stats"], &Method::GET) => Reply::json(
             StatusCode::OK,
             &serde_json::to_value(state.stats()).unwrap_or_default(),
@@ -599,6 +605,7 @@ fn home(state: &State, ctx: &Ctx) -> Reply {
          Sent Items:      GET  {origin}/v1.0/users/{{mailbox}}/mailFolders/sentItems/messages\n\
          Mailboxes:       {mailboxes}\n\
          Accepted:        {accepted} message(s)\n\
+         Web inbox:       {origin}/inbox\n\
          \n\
          Test routes: GET /_emulator/stats, GET /_emulator/messages, DELETE /_emulator/messages\n",
         origin = ctx.origin,

@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
@@ -17,6 +17,21 @@ use crate::attachments::{AttachmentFiles, AttachmentMeta, StoredAttachment};
 use crate::eml;
 use crate::error::EmulatorError;
 use crate::message::{AttachmentContent, OutgoingMail, SendMailRequest};
+
+/// What the web inbox shows of one accepted message (attachment bytes stay on disk).
+#[derive(Debug)]
+pub(crate) struct InboxItem {
+    /// The message as stored (its `request` is left out: the inbox reads the `.json` file).
+    pub(crate) stored: StoredMessage,
+    /// The message in typed form, without attachment contents.
+    pub(crate) mail: OutgoingMail,
+    /// `Message-ID` of the `.eml` rendering (without angle brackets).
+    pub(crate) internet_message_id: String,
+    /// Size of the `.eml` file.
+    pub(crate) size: u64,
+    /// Lower-cased text the inbox search looks in.
+    pub(crate) search_text: String,
+}
 
 /// Name of the folder (inside the data folder) holding stored messages.
 pub const MESSAGES_DIR: &str = "messages";
@@ -81,6 +96,8 @@ struct Record {
     stored: StoredMessage,
     /// The message as Graph lists it in Sent Items.
     graph_message: Value,
+    /// What the web inbox shows.
+    inbox: Arc<InboxItem>,
 }
 
 struct Inner {
@@ -92,6 +109,8 @@ struct Inner {
 pub(crate) struct MessageStore {
     dir: PathBuf,
     inner: Mutex<Inner>,
+    /// Bumped whenever a message is stored or the store is cleared (web inbox updates).
+    version: tokio::sync::watch::Sender<u64>,
 }
 
 impl MessageStore {
@@ -112,6 +131,7 @@ impl MessageStore {
                 next_seq: last + 1,
                 records: Vec::new(),
             }),
+            version: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -175,6 +195,10 @@ impl MessageStore {
             &message_id,
             attachment_json,
         );
+        let size = tokio::fs::metadata(&eml_path)
+            .await
+            .map(|m| m.len())
+            .unwrap_or(0);
         let stored = StoredMessage {
             id,
             mailbox: new.mailbox.to_string(),
@@ -190,11 +214,26 @@ impl MessageStore {
             via_draft: new.via_draft,
             mime: new.mime,
         };
+        let mut mail = new.request.mail.clone();
+        mail.attachments.clear();
+        let search_text = search_text(&stored, &mail);
+        let inbox = Arc::new(InboxItem {
+            stored: StoredMessage {
+                request: Value::Null,
+                ..stored.clone()
+            },
+            mail,
+            internet_message_id: message_id,
+            size,
+            search_text,
+        });
         self.lock().records.push(Record {
             seq,
             stored: stored.clone(),
             graph_message,
+            inbox,
         });
+        self.version.send_modify(|v| *v += 1);
         Ok(stored)
     }
 
@@ -221,9 +260,37 @@ impl MessageStore {
         records.iter().map(|r| r.graph_message.clone()).collect()
     }
 
+    /// The web inbox's view of the messages of this run, newest first.
+    pub(crate) fn inbox(&self) -> Vec<Arc<InboxItem>> {
+        let inner = self.lock();
+        let mut records: Vec<&Record> = inner.records.iter().collect();
+        records.sort_by_key(|r| std::cmp::Reverse(r.seq));
+        records.iter().map(|r| Arc::clone(&r.inbox)).collect()
+    }
+
+    /// The web inbox's view of message `id`.
+    pub(crate) fn inbox_item(&self, id: &str) -> Option<Arc<InboxItem>> {
+        self.lock()
+            .records
+            .iter()
+            .find(|r| r.stored.id == id)
+            .map(|r| Arc::clone(&r.inbox))
+    }
+
+    /// The store's version: it changes whenever a message is stored or the store is cleared.
+    pub(crate) fn version(&self) -> u64 {
+        *self.version.borrow()
+    }
+
+    /// A receiver that sees every version change.
+    pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
     /// Forget all messages and delete all stored message files (also those of earlier runs).
     pub(crate) fn clear(&self) -> std::io::Result<()> {
         self.lock().records.clear();
+        self.version.send_modify(|v| *v += 1);
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
             if stored_file_seq(&entry.file_name().to_string_lossy()).is_some() {
@@ -273,6 +340,36 @@ async fn write_attachments(
         );
     }
     Ok(stored)
+}
+
+/// The text the inbox search matches: subject, addresses and names, mailbox, app, body,
+/// custom headers and attachment names, lower-cased.
+fn search_text(stored: &StoredMessage, mail: &OutgoingMail) -> String {
+    let mut parts: Vec<&str> = vec![&stored.mailbox, &stored.client_id, &stored.id, &mail.body];
+    if let Some(subject) = &mail.subject {
+        parts.push(subject);
+    }
+    for a in mail
+        .from
+        .iter()
+        .chain(&mail.to)
+        .chain(&mail.cc)
+        .chain(&mail.bcc)
+        .chain(&mail.reply_to)
+    {
+        parts.push(&a.address);
+        if let Some(name) = &a.name {
+            parts.push(name);
+        }
+    }
+    for (name, value) in &mail.headers {
+        parts.push(name);
+        parts.push(value);
+    }
+    for a in &stored.attachments {
+        parts.push(&a.name);
+    }
+    parts.join("\n").to_lowercase()
 }
 
 /// Render `mail` into `path` on a blocking thread, streaming stored attachments.
