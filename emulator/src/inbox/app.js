@@ -66,8 +66,8 @@
         el('td', formatSize(m.size), 'num size'),
       );
       const files = m.attachments.filter((a) => !a.isInline);
-      const cell = el('td', files.length ? `📎 ${files.length}` : '', 'attachments');
-      cell.title = files.map((a) => a.name).join('\n');
+      const cell = el('td', files.map((a) => a.name).join(', '), 'attachments');
+      cell.title = files.map((a) => `${a.name} (${formatSize(a.size)})`).join('\n');
       row.append(cell);
       const open = () => { location.hash = `#/message/${encodeURIComponent(m.id)}`; };
       row.addEventListener('click', open);
