@@ -211,7 +211,10 @@ fn an_access_policy_refusal_reaches_the_caller_naming_app_mailbox_and_fix() {
         "RBAC",
         "[RAOP]",
     ] {
-        assert!(message.contains(needle), "'{needle}' missing from: {message}");
+        assert!(
+            message.contains(needle),
+            "'{needle}' missing from: {message}"
+        );
     }
     assert_eq!(t.emulator.messages().len(), 1);
     assert_eq!(t.emulator.stats().policy_denied_requests, 1);
