@@ -1,9 +1,10 @@
 //! The PowerShell module's C# interop, `powershell/GraphMail/GraphMail.Native.cs` and
 //! `GraphMail.Credentials.cs`, tested without PowerShell: they are compiled as C# 5 with
 //! `mcs -langversion:5` referencing only mscorlib and System.dll (what Windows PowerShell 5.1's
-//! `Add-Type` accepts and references), and `tests/csharp/InteropTests.cs` and `CredentialTests.cs`,
-//! compiled against the same sources, drive them under mono against a local emulator exactly as
-//! the module does: sends, background sends, and (`credentials`) certificate signing in .NET,
+//! `Add-Type` accepts and references), and `tests/csharp/InteropTests.cs`, `CredentialTests.cs`
+//! and `BatchTests.cs`, compiled against the same sources, drive them under mono against a local
+//! emulator exactly as the module does: sends, background sends, (`batch`) bulk sends across
+//! mailboxes with `SendBatch`, and (`credentials`) certificate signing in .NET,
 //! mono's certificate store, the background sign-in with a device code, managed identity, access
 //! tokens and certificate files. The test command installs mono (`mono-mcs`, `mono-runtime`); a
 //! missing mcs or mono fails these tests, never skips them.
@@ -132,18 +133,20 @@ fn native_cs_compiles_as_a_csharp_5_library_with_only_the_default_references() {
     );
 }
 
-/// `InteropTests.exe`: both test sources and the interop, plus Mono.Security (the credential tests
+/// `InteropTests.exe`: the test sources and the interop, plus Mono.Security (the credential tests
 /// put a key where mono's certificate store finds it).
 fn compile_interop_tests(dir: &Path) -> PathBuf {
     let exe = dir.join("InteropTests.exe");
     let tests = repo("tests/csharp/InteropTests.cs");
     let credentials_tests = repo("tests/csharp/CredentialTests.cs");
+    let batch_tests = repo("tests/csharp/BatchTests.cs");
     let [native, credentials] = interop_sources();
     assert_compiled(&mcs(&[
         format!("-out:{}", exe.display()).as_ref(),
         "-r:Mono.Security.dll".as_ref(),
         tests.as_os_str(),
         credentials_tests.as_os_str(),
+        batch_tests.as_os_str(),
         native.as_os_str(),
         credentials.as_os_str(),
     ]));
@@ -617,4 +620,102 @@ fn credentials_work_through_the_interop_under_mono() {
     assert_eq!(find(MANAGED_SUBJECT).client_id, MI_CLIENT_ID);
     let s = t.emulator.stats();
     assert_eq!(s.device_code_requests, 1, "one device code sign-in: {s:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk sending: GraphMailClient.SendBatch (graph_send_mail_batch), Send-GraphMailBatch's path
+
+/// Subjects BatchTests.cs sends, with their mailbox (keep in sync with its messages).
+const BATCH_SENT: &[(&str, &str)] = &[
+    ("batch: alerts with attachment", "alerts@contoso.test"),
+    ("batch: reports", "reports@contoso.test"),
+    ("batch: noreply with a warning", "noreply@contoso.test"),
+    ("batch: noreply after the failures", "noreply@contoso.test"),
+    ("batch: reports after the failures", "reports@contoso.test"),
+    ("batch: alerts after the failures", "alerts@contoso.test"),
+    ("batch: array first", "alerts@contoso.test"),
+    ("batch: array third", "reports@contoso.test"),
+];
+/// BatchTests.cs's "batch: order NN" messages: NN from 0, mailbox NN % 3 of DEFAULT_MAILBOXES.
+const BATCH_ORDER_COUNT: usize = 24;
+
+#[test]
+fn the_interop_sends_a_batch_across_mailboxes_under_mono() {
+    let t = TestEmulator::start();
+    let exe = compile_interop_tests(t.dir.path());
+    let attachments = t.dir.path().join("attachments");
+    std::fs::create_dir(&attachments).unwrap();
+    std::fs::write(attachments.join("report.csv"), CSV).unwrap();
+    let home = t.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let mut command = mono(&exe, home.as_os_str());
+    command
+        .arg("batch")
+        .env("GRAPHMAIL_TEST_CONFIG", t.config().to_string())
+        .env("GRAPHMAIL_TEST_DIR", &attachments);
+    let (stdout, _) = run_interop_tests(command, 7);
+
+    // Exactly the sent subjects arrived, each once, from its own mailbox: the invalid messages,
+    // the unknown mailbox, broken JSON, a smuggled second message, the refused calls and the
+    // NUL sent nothing.
+    let mut expected: Vec<(String, String)> = BATCH_SENT
+        .iter()
+        .map(|(s, m)| (s.to_string(), m.to_string()))
+        .collect();
+    for n in 0..BATCH_ORDER_COUNT {
+        expected.push((
+            format!("batch: order {n:02}"),
+            graphmail_emulator::DEFAULT_MAILBOXES[n % 3].to_string(),
+        ));
+    }
+    expected.sort();
+    let stored = t.emulator.messages();
+    let mut got: Vec<(String, String)> = stored
+        .iter()
+        .map(|m| {
+            (
+                m.request["message"]["subject"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                m.mailbox.clone(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got, expected,
+        "each sent message exactly once, nothing else"
+    );
+
+    // Each result's request id is the one the emulator gave that very message.
+    let reported: Vec<(&str, &str)> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("sent-request-id\t"))
+        .map(|l| l.split_once('\t').expect("subject<TAB>request id"))
+        .collect();
+    assert_eq!(reported.len(), expected.len(), "{stdout}");
+    for (subject, request_id) in reported {
+        let m = stored
+            .iter()
+            .find(|m| m.request["message"]["subject"] == subject)
+            .unwrap_or_else(|| panic!("{subject:?} was not stored"));
+        assert_eq!(m.request_id, request_id, "{subject}");
+    }
+
+    // The attachment and the display name of the first message arrived.
+    let first = stored
+        .iter()
+        .find(|m| m.request["message"]["subject"] == "batch: alerts with attachment")
+        .unwrap();
+    support::assert_valid_send_mail(&first.request);
+    let m = &first.request["message"];
+    assert_eq!(m["from"]["emailAddress"]["name"], "Alerts");
+    assert_eq!(m["toRecipients"].as_array().unwrap().len(), 2);
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(m["attachments"][0]["contentBytes"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(bytes, CSV);
+    let s = t.emulator.stats();
+    assert_eq!(s.accepted_messages, expected.len() as u64, "{s:?}");
 }

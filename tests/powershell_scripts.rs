@@ -16,6 +16,12 @@
 //!   client from `GraphMailConnectOptions` and signs in through `Wait-GraphMailSignIn`, which polls
 //!   the sign-in, shows the device code prompt, and cancels and disposes it in a `finally`;
 //!   mutated copies prove the checks fail;
+//! * `Send-GraphMailBatch` takes `-InputObject` from the pipeline and Send-GraphMail's message
+//!   parameters (same types) as defaults, the fields `Get-GraphMailMessageField` reads; it maps
+//!   each input with `ConvertTo-GraphMailMessage` (Send-GraphMail's mapping) in `process`, sends
+//!   once with `SendBatch` in `end`, previews each message under `-WhatIf` without sending, and
+//!   writes a failed message as a non-terminating error; mutated copies prove the checks fail;
+//! * no expandable string names a variable by accident (`"$x?"` is the variable `x?`);
 //! * no module script turns a SecureString into plain text;
 //! * the manifest exports exactly the public functions, each in `Public/<Name>.ps1` with
 //!   comment-based help (.SYNOPSIS, .DESCRIPTION, .PARAMETER for every parameter, .EXAMPLE, .LINK);
@@ -85,8 +91,10 @@ fn every_powershell_file_parses() {
         "GraphMail.psd1",
         "GraphMail.psm1",
         "Send-GraphMail.ps1",
+        "Send-GraphMailBatch.ps1",
         "build-module.ps1",
         "Send-GraphMail.Tests.ps1",
+        "Send-GraphMailBatch.Tests.ps1",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} not found");
     }
@@ -631,6 +639,522 @@ fn every_error_free(source: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Send-GraphMailBatch: many messages from the pipeline in one bulk call
+
+/// The message fields of a batch input, each also a parameter of Send-GraphMailBatch (a default
+/// for every message) with Send-GraphMail's type, in this order.
+const BATCH_FIELDS: &[&str] = &[
+    "From",
+    "To",
+    "Cc",
+    "Bcc",
+    "ReplyTo",
+    "Subject",
+    "Body",
+    "BodyAsHtml",
+    "Attachments",
+    "InlineAttachments",
+    "Priority",
+    "DeliveryNotificationOption",
+    "Headers",
+    "SaveToSentItems",
+];
+
+fn send_graphmail_batch_source() -> String {
+    read(&module_dir().join("Public").join("Send-GraphMailBatch.ps1"))
+}
+
+fn message_field_source() -> String {
+    read(
+        &module_dir()
+            .join("Private")
+            .join("Get-GraphMailMessageField.ps1"),
+    )
+}
+
+/// The strings of `$names = @(...)` in Get-GraphMailMessageField: the fields it reads.
+fn message_field_names(source: &str) -> Vec<String> {
+    let tree = parse(source);
+    descendants(tree.root_node())
+        .into_iter()
+        .find(|n| {
+            n.kind() == "assignment_expression"
+                && child_of_kind(*n, "left_assignment_expression")
+                    .is_some_and(|l| text(l, source).trim().eq_ignore_ascii_case("$names"))
+        })
+        .map(|n| {
+            descendants(n)
+                .into_iter()
+                .filter(|s| s.kind() == "string_literal")
+                .map(|s| unquote(text(s, source)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What differs between Send-GraphMailBatch's parameters and the expected ones: -InputObject from
+/// the pipeline, then BATCH_FIELDS with Send-GraphMail's types (never mandatory, positional or
+/// bound from the pipeline: they are defaults), then -Credential and -TenantId; the fields equal
+/// the ones Get-GraphMailMessageField reads.
+fn batch_parameter_problems(batch: &str, send: &str, fields: &str) -> Vec<String> {
+    let function = match function_in(batch, "Send-GraphMailBatch") {
+        Ok(f) => f,
+        Err(e) => return vec![e],
+    };
+    let send = match function_in(send, "Send-GraphMail") {
+        Ok(f) => f,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    if !function.cmdlet_binding.iter().any(|(k, v)| {
+        k.as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("SupportsShouldProcess"))
+            && is_true(v)
+    }) {
+        problems.push("[CmdletBinding(SupportsShouldProcess = $true)] is missing".to_string());
+    }
+    let names: Vec<&str> = function.params.iter().map(|p| p.name.as_str()).collect();
+    let mut want = vec!["InputObject"];
+    want.extend(BATCH_FIELDS);
+    want.extend(["Credential", "TenantId"]);
+    if names != want {
+        problems.push(format!("parameters {names:?}, want {want:?}"));
+    }
+    let read = message_field_names(fields);
+    if read != BATCH_FIELDS {
+        problems.push(format!(
+            "Get-GraphMailMessageField reads {read:?}, want {BATCH_FIELDS:?}"
+        ));
+    }
+    for param in &function.params {
+        let mut fail = |what: String| problems.push(format!("-{}: {what}", param.name));
+        if param.name == "InputObject" {
+            if param.type_name.as_deref() != Some("system.object[]") {
+                fail(format!("type {:?}, want object[]", param.type_name));
+            }
+            if !param.mandatory || !param.from_pipeline || param.by_property_name {
+                fail("must be Mandatory and ValueFromPipeline, not by property name".into());
+            }
+            for allow in ["allownull", "allowemptystring", "allowemptycollection"] {
+                if !param.attributes.iter().any(|a| a == allow) {
+                    // Every input gets a result: a blank line fails as a message, it is not
+                    // dropped by the parameter binder.
+                    fail(format!("lacks [{allow}]"));
+                }
+            }
+            continue;
+        }
+        if param.mandatory
+            || param.position.is_some()
+            || param.from_pipeline
+            || param.by_property_name
+        {
+            fail(
+                "a default for every message: not Mandatory, positional or from the pipeline"
+                    .into(),
+            );
+        }
+        if param.default.is_some() {
+            fail(format!(
+                "default {:?}: an unset parameter must leave the library's default",
+                param.default
+            ));
+        }
+        let want_type = match send.params.iter().find(|p| p.name == param.name) {
+            Some(p) => p.type_name.clone(),
+            None => {
+                fail("Send-GraphMail has no such parameter".into());
+                continue;
+            }
+        };
+        if param.type_name != want_type {
+            fail(format!(
+                "type {:?}, want Send-GraphMail's {want_type:?}",
+                param.type_name
+            ));
+        }
+        if param.name == "Credential" && !param.attributes.iter().any(|a| a == "credential") {
+            fail("lacks [Credential()]".into());
+        }
+    }
+    problems
+}
+
+#[test]
+fn send_graphmail_batch_takes_the_pipeline_and_send_graphmails_message_parameters() {
+    let problems = batch_parameter_problems(
+        &send_graphmail_batch_source(),
+        &send_graphmail_source(),
+        &message_field_source(),
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_batch_parameter_check_catches_drift() {
+    let batch = send_graphmail_batch_source();
+    let send = send_graphmail_source();
+    let fields = message_field_source();
+    let cases = [
+        (
+            "To as a single string",
+            mutate(&batch, "[string[]]\n        $To,", "[string]\n        $To,"),
+            fields.clone(),
+            "-To",
+        ),
+        (
+            "a mandatory From",
+            mutate(
+                &batch,
+                "        [ValidateNotNullOrEmpty()]\n        [string]\n        $From,",
+                "        [Parameter(Mandatory = $true)]\n        [string]\n        $From,",
+            ),
+            fields.clone(),
+            "-From",
+        ),
+        (
+            "Subject bound by property name",
+            mutate(
+                &batch,
+                "        [string]\n        $Subject,",
+                "        [Parameter(ValueFromPipelineByPropertyName = $true)]\n        [string]\n        $Subject,",
+            ),
+            fields.clone(),
+            "-Subject",
+        ),
+        (
+            "SaveToSentItems defaulting to $true",
+            mutate(&batch, "$SaveToSentItems,", "$SaveToSentItems = $true,"),
+            fields.clone(),
+            "-SaveToSentItems",
+        ),
+        (
+            "no pipeline input",
+            mutate(
+                &batch,
+                "[Parameter(Mandatory = $true, ValueFromPipeline = $true)]",
+                "[Parameter(Mandatory = $true)]",
+            ),
+            fields.clone(),
+            "-InputObject",
+        ),
+        (
+            "blank lines dropped by the binder",
+            mutate(&batch, "        [AllowEmptyString()]\n        [AllowEmptyCollection()]", "        [AllowEmptyCollection()]"),
+            fields.clone(),
+            "allowemptystring",
+        ),
+        (
+            "a field the batch does not offer as a default",
+            batch.clone(),
+            mutate(&fields, "'Headers', 'SaveToSentItems'", "'Headers', 'SaveToSentItems', 'Sensitivity'"),
+            "Get-GraphMailMessageField reads",
+        ),
+        (
+            "a field the inputs cannot set",
+            batch.clone(),
+            mutate(&fields, "'Priority', ", ""),
+            "Get-GraphMailMessageField reads",
+        ),
+    ];
+    for (what, batch, fields, needle) in cases {
+        assert!(
+            every_error_free(&batch) && every_error_free(&fields),
+            "{what}: the mutant does not parse"
+        );
+        let problems = batch_parameter_problems(&batch, &send, &fields);
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "{what} was not caught: {problems:?}"
+        );
+    }
+}
+
+/// The statement block of the function's `begin`, `process` or `end` block.
+fn named_block<'t>(root: Node<'t>, source: &str, name: &str) -> Option<Node<'t>> {
+    descendants(root).into_iter().find(|n| {
+        n.kind() == "named_block"
+            && child_of_kind(*n, "block_name")
+                .is_some_and(|b| text(b, source).eq_ignore_ascii_case(name))
+    })
+}
+
+/// The commands (without module qualifier, lower case) called in a subtree.
+fn command_names(node: Node<'_>, source: &str) -> Vec<String> {
+    commands_in(node, source)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// What is wrong with Send-GraphMailBatch's flow: `process` maps each input with
+/// Get-GraphMailMessageField, ConvertTo-GraphMailMessage (the mapping Send-GraphMail uses too) and
+/// ConvertTo-GraphMailJson and sends nothing; `end` sends everything with one SendBatch (never a
+/// send per message); under -WhatIf it previews each message with PreviewMail and returns before
+/// SendBatch; and it writes each failed result with Write-GraphMailBatchError (non-terminating)
+/// in a loop that outputs the results.
+fn batch_flow_problems(batch: &str, send: &str) -> Vec<String> {
+    let tree = parse(batch);
+    let root = tree.root_node();
+    let mut problems = Vec::new();
+    let (Some(process), Some(end)) = (
+        named_block(root, batch, "process"),
+        named_block(root, batch, "end"),
+    ) else {
+        return vec!["Send-GraphMailBatch needs a process and an end block".into()];
+    };
+    let process_commands = command_names(process, batch);
+    for wanted in [
+        "get-graphmailmessagefield",
+        "convertto-graphmailmessage",
+        "convertto-graphmailjson",
+    ] {
+        if !process_commands.iter().any(|c| c == wanted) {
+            problems.push(format!("process does not call {wanted}"));
+        }
+    }
+    let send_tree = parse(send);
+    if !command_names(send_tree.root_node(), send)
+        .iter()
+        .any(|c| c == "convertto-graphmailmessage")
+    {
+        problems.push("Send-GraphMail does not map with ConvertTo-GraphMailMessage".into());
+    }
+    let sending = ["SendBatch", "SendMail", "StartSend"];
+    if method_calls(process, batch)
+        .iter()
+        .any(|(_, m)| sending.iter().any(|s| s.eq_ignore_ascii_case(m)))
+    {
+        problems.push("process sends: collect there, send once in end".into());
+    }
+    let end_calls = method_calls(end, batch);
+    let batches = end_calls
+        .iter()
+        .filter(|(_, m)| m.eq_ignore_ascii_case("SendBatch"))
+        .count();
+    if batches != 1 {
+        problems.push(format!("end calls SendBatch {batches} times, want once"));
+    }
+    if end_calls
+        .iter()
+        .any(|(_, m)| m.eq_ignore_ascii_case("SendMail") || m.eq_ignore_ascii_case("StartSend"))
+    {
+        problems.push("end sends message by message".into());
+    }
+    // if ($WhatIfPreference) { ... PreviewMail ... return } before SendBatch.
+    let send_batch_at = descendants(end)
+        .into_iter()
+        .find(|n| {
+            n.kind() == "invokation_expression"
+                && child_of_kind(*n, "member_name")
+                    .is_some_and(|m| text(m, batch).eq_ignore_ascii_case("SendBatch"))
+        })
+        .map(|n| n.start_byte());
+    let previews = descendants(end).into_iter().any(|n| {
+        n.kind() == "if_statement"
+            && n.child_by_field_name("condition")
+                .is_some_and(|c| text(c, batch).eq_ignore_ascii_case("$WhatIfPreference"))
+            && calls_in_order(&method_calls(n, batch), "$lease.Client", &["PreviewMail"])
+            && calls_in_order(&method_calls(n, batch), "$PSCmdlet", &["ShouldProcess"])
+            && child_of_kind(n, "statement_block").is_some_and(|b| {
+                named_children(b)
+                    .into_iter()
+                    .filter(|l| l.kind() == "statement_list")
+                    .flat_map(named_children)
+                    .any(|s| {
+                        s.kind() == "flow_control_statement" && text(s, batch).trim() == "return"
+                    })
+            })
+            && send_batch_at.is_some_and(|at| n.end_byte() < at)
+    });
+    if !previews {
+        problems.push(
+            "no `if ($WhatIfPreference) { ... $lease.Client.PreviewMail(...) ... $PSCmdlet.ShouldProcess(...) ... return }` before SendBatch".into(),
+        );
+    }
+    let reports = descendants(end).into_iter().any(|n| {
+        n.kind() == "foreach_statement"
+            && text(n, batch).contains("$results")
+            && command_names(n, batch)
+                .iter()
+                .any(|c| c == "write-graphmailbatcherror")
+            && !method_calls(n, batch)
+                .iter()
+                .any(|(_, m)| m.eq_ignore_ascii_case("ThrowTerminatingError"))
+    });
+    if !reports {
+        problems.push(
+            "no `foreach (... in $results)` writing failures with Write-GraphMailBatchError (and never ThrowTerminatingError)".into(),
+        );
+    }
+    problems
+}
+
+#[test]
+fn send_graphmail_batch_collects_in_process_and_sends_once_in_end() {
+    let problems = batch_flow_problems(&send_graphmail_batch_source(), &send_graphmail_source());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_batch_flow_check_catches_a_broken_batch() {
+    let batch = send_graphmail_batch_source();
+    let send = send_graphmail_source();
+    let cases = [
+        (
+            "a send per message",
+            mutate(
+                &batch,
+                "$results = $lease.Client.SendBatch($messages)",
+                "$results = foreach ($m in $messages) { $lease.Client.SendMail($m) }",
+            ),
+            send.clone(),
+        ),
+        (
+            "a second mapping",
+            mutate(
+                &batch,
+                "$message = ConvertTo-GraphMailMessage -Parameter $fields",
+                "$message = ConvertTo-GraphMailBatchMessage -Parameter $fields",
+            ),
+            send.clone(),
+        ),
+        (
+            "Send-GraphMail maps on its own",
+            batch.clone(),
+            mutate(
+                &send,
+                "$message = ConvertTo-GraphMailMessage -Parameter $fields",
+                "$message = New-GraphMailOwnMessage -Parameter $fields",
+            ),
+        ),
+        (
+            "-WhatIf sends",
+            mutate(
+                &batch,
+                "                }\n                return\n            }",
+                "                }\n            }",
+            ),
+            send.clone(),
+        ),
+        (
+            "no preview",
+            mutate(
+                &batch,
+                "($lease.Client.PreviewMail($messages[$index]))",
+                "($messages[$index])",
+            ),
+            send.clone(),
+        ),
+        (
+            "a failed message stops the rest",
+            mutate(
+                &batch,
+                "Write-GraphMailBatchError -Cmdlet $PSCmdlet -ErrorRecord $record -Index $result.Index -TargetObject $item",
+                "$PSCmdlet.ThrowTerminatingError($record)",
+            ),
+            send.clone(),
+        ),
+    ];
+    for (what, batch, send) in cases {
+        assert!(
+            every_error_free(&batch) && every_error_free(&send),
+            "{what}: the mutant does not parse"
+        );
+        assert!(
+            !batch_flow_problems(&batch, &send).is_empty(),
+            "{what} was not caught"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variables in expandable strings
+
+/// `"... $name?"` expands the variable `name?` ('?' belongs to a variable name in PowerShell),
+/// and `"... $name: ..."` is a drive-qualified reference with no name: both are almost always a
+/// mistake for `$name` followed by punctuation. Returns each as `file:line: $name?`.
+fn accidental_variable_problems(file: &str, source: &str) -> Vec<String> {
+    let tree = parse(source);
+    let mut problems = Vec::new();
+    for node in descendants(tree.root_node()) {
+        if !matches!(
+            node.kind(),
+            "expandable_string_literal" | "expandable_here_string_literal"
+        ) {
+            continue;
+        }
+        let literal = text(node, source);
+        let chars: Vec<char> = literal.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] == '`' {
+                i += 2;
+                continue;
+            }
+            if chars[i] != '$' {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            i += 1;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            if i == start + 1 || i >= chars.len() {
+                continue;
+            }
+            let after = chars.get(i + 1).copied().unwrap_or('"');
+            let accidental = chars[i] == '?'
+                || (chars[i] == ':' && !(after.is_alphanumeric() || after == '_' || after == '{'));
+            if accidental {
+                let name: String = chars[start..=i].iter().collect();
+                problems.push(format!(
+                    "{file}:{}: {name} in {literal}: write ${{{}}} or use -f",
+                    node.start_position().row + 1,
+                    &name[1..name.len() - 1]
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn no_string_expands_a_variable_by_accident() {
+    let problems: Vec<String> = powershell_files()
+        .into_iter()
+        .flat_map(|f| accidental_variable_problems(&f.display().to_string(), &read(&f)))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check bites, and leaves the correct forms alone.
+    for bad in [
+        "$a = \"Send mail $summary?\"",
+        "$a = \"Message $index: failed\"",
+        "$a = @\"\nDone $name?\n\"@",
+    ] {
+        assert!(
+            !accidental_variable_problems("mutant", bad).is_empty(),
+            "{bad} was not caught"
+        );
+    }
+    for good in [
+        "$a = \"Send mail ${summary}?\"",
+        "$a = \"$env:LOCALAPPDATA\\x\"",
+        "$a = \"Message ${index}: failed\"",
+        "$a = \"cost `$5?\"",
+        "$a = 'Send mail $summary?'",
+        "$a = \"$($x.y)?\"",
+    ] {
+        assert!(
+            accidental_variable_problems("good", good).is_empty(),
+            "{good} was reported: {:?}",
+            accidental_variable_problems("good", good)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Connect-GraphMail: one parameter set per credential
 
 /// A parameter as declared, with every `[Parameter()]` attribute: a parameter may belong to
@@ -762,6 +1286,7 @@ fn declared_function(source: &str, name: &str) -> Result<DeclaredFunction, Strin
 fn declared_function_agrees_with_the_shared_parser() {
     for name in [
         "Send-GraphMail",
+        "Send-GraphMailBatch",
         "Disconnect-GraphMail",
         "Get-GraphMailToken",
     ] {
@@ -1338,6 +1863,7 @@ fn no_module_script_makes_plain_text_of_a_secret() {
 
 const EXPORTED: &[&str] = &[
     "Send-GraphMail",
+    "Send-GraphMailBatch",
     "Connect-GraphMail",
     "Disconnect-GraphMail",
     "Get-GraphMailToken",

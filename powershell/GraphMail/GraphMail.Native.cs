@@ -27,6 +27,11 @@
 // (graph_client_new_with_signer) signing a client assertion, which is plain C#, never a script
 // block, and never throws into native code (GraphMail.Credentials.cs).
 //
+// Bulk sends (GraphMailClient.SendBatch, graph_send_mail_batch; Send-GraphMailBatch) block the
+// calling thread until every message has been sent or has failed; the library runs them
+// concurrently across mailboxes (at most 4 in flight per mailbox). Each message gets a
+// GraphMailBatchResult, in input order: a failed message does not stop the others.
+//
 // Loading: DllImport("graphmail") stays a bare name. On Windows the module first preloads the
 // DLL by full path (Native.PreloadWindows); on PowerShell 7 elsewhere GraphMail.NativeResolver.cs
 // registers a resolver; under mono (the tests) LD_LIBRARY_PATH finds libgraphmail.so.
@@ -75,6 +80,9 @@ namespace GraphMail
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int graph_send_mail_preview(ClientHandle client, byte[] messageJson, out IntPtr previewJson);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int graph_send_mail_batch(ClientHandle client, byte[] messagesJson, out IntPtr resultsJson);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int graph_acquire_token(ClientHandle client, out IntPtr tokenJson);
@@ -313,6 +321,100 @@ namespace GraphMail
             return Call(Native.graph_send_mail, messageJson, "messageJson");
         }
 
+        /// <summary>Sends many messages in one call (graph_send_mail_batch): messagesJson is a JSON
+        /// array of message objects, each as for SendMail. The library checks each message on its
+        /// own and sends the valid ones concurrently across mailboxes, at most 4 requests in flight
+        /// per mailbox, holding back only a throttled mailbox. Returns one GraphMailBatchResult per
+        /// message, in input order (Index 0, 1, ...): a sent message, or a failed one with its
+        /// GraphMailException (ErrorCode, HttpStatus, RequestId, ...). Blocks until every message has
+        /// been sent or has failed. Throws GraphMailException only when nothing could be sent:
+        /// messagesJson is not valid JSON (InvalidJson) or not an array (InvalidMessage).</summary>
+        public GraphMailBatchResult[] SendBatch(string messagesJson)
+        {
+            if (handle.IsClosed)
+            {
+                throw new ObjectDisposedException("GraphMailClient");
+            }
+            byte[] bytes = Utf8.Encode(messagesJson, "messagesJson");
+            List<object> inputs = null;
+            if (messagesJson != null)
+            {
+                try
+                {
+                    inputs = MiniJson.Parse(messagesJson) as List<object>;
+                }
+                catch (FormatException)
+                {
+                    inputs = null; // the library reports what is wrong with it
+                }
+            }
+            return RunBatch(bytes, inputs, null, null);
+        }
+
+        /// <summary>Sends many messages in one call, as SendBatch(string) does, each given as its own
+        /// message JSON object (for example the message JSON Send-GraphMailBatch builds per
+        /// pipeline input). Result i belongs to messageJsons[i]. An entry that is not one complete
+        /// JSON value is not sent: its result carries the library's InvalidJson error (an entry can
+        /// never turn into two messages); a null entry fails with InvalidMessage. Throws
+        /// ArgumentNullException for a null list and ArgumentException for an entry holding a NUL
+        /// character, before anything is sent.</summary>
+        public GraphMailBatchResult[] SendBatch(IList<string> messageJsons)
+        {
+            if (messageJsons == null)
+            {
+                throw new ArgumentNullException("messageJsons");
+            }
+            if (handle.IsClosed)
+            {
+                throw new ObjectDisposedException("GraphMailClient");
+            }
+            int count = messageJsons.Count;
+            GraphMailBatchResult[] results = new GraphMailBatchResult[count];
+            List<int> positions = new List<int>(count);
+            List<object> inputs = new List<object>(count);
+            StringBuilder array = new StringBuilder("[");
+            for (int i = 0; i < count; i++)
+            {
+                string item = messageJsons[i] ?? "null";
+                if (item.IndexOf('\0') >= 0)
+                {
+                    throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                        "Message {0} contains a NUL character.", i), "messageJsons");
+                }
+                object parsed;
+                try
+                {
+                    parsed = MiniJson.Parse(item);
+                }
+                catch (FormatException)
+                {
+                    // Not one JSON value: the library's own error for it (a preview sends nothing
+                    // and fetches no token), so the other messages still go.
+                    try
+                    {
+                        Call(Native.graph_send_mail_preview, item, "messageJsons");
+                    }
+                    catch (GraphMailException e)
+                    {
+                        results[i] = GraphMailBatchResult.Failed(i, null, null, e);
+                        continue;
+                    }
+                    // The library reads what this reader refuses: let it send the message.
+                    parsed = null;
+                }
+                if (positions.Count > 0)
+                {
+                    array.Append(',');
+                }
+                array.Append(item);
+                positions.Add(i);
+                inputs.Add(parsed);
+            }
+            array.Append(']');
+            byte[] bytes = Utf8.Encode(array.ToString(), "messageJsons");
+            return RunBatch(bytes, inputs, positions, results);
+        }
+
         /// <summary>Starts sending a message (the same JSON as SendMail) in the background and returns
         /// at once. The message is checked first: invalid input throws GraphMailException here, as
         /// SendMail would, and nothing starts. Follow the send with GraphMailSend.Progress, stop it
@@ -438,6 +540,50 @@ namespace GraphMail
                 throw GraphMailException.FromNative(status, text, handle.Signer);
             }
             return text;
+        }
+
+        /// <summary>Runs graph_send_mail_batch on the array bytes and builds the results: entry k of
+        /// the library's array goes to results[positions[k]] (positions null: k itself), with the
+        /// input message inputs[k] (parsed; may be null) for its From, To and Subject. results null:
+        /// a new array of the library's length.</summary>
+        private GraphMailBatchResult[] RunBatch(byte[] bytes, IList<object> inputs, IList<int> positions, GraphMailBatchResult[] results)
+        {
+            IntPtr output = IntPtr.Zero;
+            int status;
+            string text;
+            try
+            {
+                // The SafeHandle marshaller keeps the client alive for the duration of the call.
+                status = Native.graph_send_mail_batch(handle, bytes, out output);
+                text = Utf8.Decode(output, false);
+            }
+            finally
+            {
+                Native.graph_string_free(output); // NULL is allowed
+            }
+            List<string> entries = text == null ? null : MiniJson.TryParseArrayElements(text);
+            if (entries == null)
+            {
+                // Nothing was sent: the whole call was refused (error JSON, not an array).
+                throw GraphMailException.FromNative(status == 0 ? Native.StatusInternal : status, text, handle.Signer);
+            }
+            int expected = positions != null ? positions.Count : (inputs != null ? inputs.Count : entries.Count);
+            if (entries.Count != expected)
+            {
+                throw GraphMailException.Local(Native.StatusInternal, "Internal", "internal", null, string.Format(CultureInfo.InvariantCulture,
+                    "The GraphMail library returned {0} results for {1} messages (a GraphMail bug: please report it).", entries.Count, expected));
+            }
+            if (results == null)
+            {
+                results = new GraphMailBatchResult[entries.Count];
+            }
+            for (int k = 0; k < entries.Count; k++)
+            {
+                int index = positions != null ? positions[k] : k;
+                Dictionary<string, object> input = inputs != null ? inputs[k] as Dictionary<string, object> : null;
+                results[index] = GraphMailBatchResult.FromLibrary(index, input, entries[k], handle.Signer);
+            }
+            return results;
         }
 
         /// <summary>Creates the client from JSON plus secrets: each SecureString is appended to the
@@ -890,6 +1036,185 @@ namespace GraphMail
         }
     }
 
+    /// <summary>The outcome of one message of GraphMailClient.SendBatch: sent (Succeeded, with the
+    /// library's report) or failed (Error, ErrorCode). From, To and Subject are the message's, as
+    /// given in the input, so a failed message can be told apart too.</summary>
+    public sealed class GraphMailBatchResult
+    {
+        private static readonly string[] NoStrings = new string[0];
+        private static readonly GraphMailWarning[] NoWarnings = new GraphMailWarning[0];
+
+        private GraphMailBatchResult()
+        {
+        }
+
+        /// <summary>The message's position in the input, from 0.</summary>
+        public int Index { get; private set; }
+
+        /// <summary>True when Graph accepted the message.</summary>
+        public bool Succeeded { get; private set; }
+
+        /// <summary>The input message's from, or null when it had none.</summary>
+        public string From { get; private set; }
+
+        /// <summary>The input message's to, one element per string given (an element may be a
+        /// comma or semicolon separated list); empty when it had none.</summary>
+        public string[] To { get; private set; }
+
+        /// <summary>The input message's subject, or null.</summary>
+        public string Subject { get; private set; }
+
+        /// <summary>How it was sent: "sendMail" or "draft" (large attachments); null when it failed.</summary>
+        public string Path { get; private set; }
+
+        /// <summary>Graph's HTTP status: 202 when sent; on a failure the status of the failed
+        /// request, or 0 when no request was made (e.g. invalid input).</summary>
+        public int HttpStatus { get; private set; }
+
+        /// <summary>Graph's request-id of the send (or of the failed request), or null.</summary>
+        public string RequestId { get; private set; }
+
+        /// <summary>The client-request-id GraphMail sent, or null when it failed.</summary>
+        public string ClientRequestId { get; private set; }
+
+        /// <summary>The library's warnings for a sent message (e.g. a DeliveryNotificationOption
+        /// with no Graph equivalent); empty when it failed.</summary>
+        public GraphMailWarning[] Warnings { get; private set; }
+
+        /// <summary>The stable error code (e.g. "MailboxNotFound", "InvalidAddress"), or null when sent.</summary>
+        public string ErrorCode { get; private set; }
+
+        /// <summary>The failure, with the library's message, code, HTTP status and request id;
+        /// null when sent.</summary>
+        public GraphMailException Error { get; private set; }
+
+        /// <summary>The library's JSON for this message: the send report, or {"error": {...}}.</summary>
+        public string ResultJson { get; private set; }
+
+        /// <summary>e.g. "2 sent alerts@contoso.com: Backup done" or "3 failed MailboxNotFound: ...".</summary>
+        public override string ToString()
+        {
+            if (Succeeded)
+            {
+                return string.Format(CultureInfo.InvariantCulture, "{0} sent {1}: {2}", Index, string.Join(", ", To), Subject);
+            }
+            return string.Format(CultureInfo.InvariantCulture, "{0} failed {1}: {2}", Index, ErrorCode, Error.Message);
+        }
+
+        /// <summary>A result from the library's entry for the message at <paramref name="index"/>:
+        /// its report, or {"error": {...}}.</summary>
+        internal static GraphMailBatchResult FromLibrary(int index, Dictionary<string, object> input, string entryJson,
+            SignerRegistration signer)
+        {
+            Dictionary<string, object> entry = MiniJson.TryParseObject(entryJson);
+            Dictionary<string, object> error = MiniJson.GetObject(entry, "error");
+            if (entry == null || error != null || MiniJson.GetString(entry, "status") != "sent")
+            {
+                string code = MiniJson.GetString(error, "code");
+                int status = GraphMailException.StatusOf(MiniJson.GetString(error, "kind"), code);
+                GraphMailException e = GraphMailException.FromNative(status, entryJson, signer);
+                return Failed(index, input, entryJson, e);
+            }
+            GraphMailBatchResult r = WithInput(index, input);
+            r.Succeeded = true;
+            r.Path = MiniJson.GetString(entry, "path");
+            r.HttpStatus = MiniJson.GetInt(entry, "httpStatus");
+            r.RequestId = MiniJson.GetString(entry, "requestId");
+            r.ClientRequestId = MiniJson.GetString(entry, "clientRequestId");
+            List<GraphMailWarning> warnings = new List<GraphMailWarning>();
+            List<object> list = MiniJson.GetArray(entry, "warnings");
+            if (list != null)
+            {
+                foreach (object item in list)
+                {
+                    Dictionary<string, object> w = item as Dictionary<string, object>;
+                    if (w != null)
+                    {
+                        warnings.Add(new GraphMailWarning(MiniJson.GetString(w, "code"), MiniJson.GetString(w, "level"),
+                            MiniJson.GetString(w, "message")));
+                    }
+                }
+            }
+            r.Warnings = warnings.ToArray();
+            r.ResultJson = entryJson;
+            return r;
+        }
+
+        /// <summary>A failed message: its error, and the library's JSON for it (the error's JSON
+        /// when null).</summary>
+        internal static GraphMailBatchResult Failed(int index, Dictionary<string, object> input, string entryJson, GraphMailException error)
+        {
+            GraphMailBatchResult r = WithInput(index, input);
+            r.Error = error;
+            r.ErrorCode = error.ErrorCode;
+            r.HttpStatus = error.HttpStatus;
+            r.RequestId = error.RequestId;
+            r.ResultJson = entryJson ?? error.ErrorJson;
+            return r;
+        }
+
+        private static GraphMailBatchResult WithInput(int index, Dictionary<string, object> input)
+        {
+            GraphMailBatchResult r = new GraphMailBatchResult();
+            r.Index = index;
+            r.From = MiniJson.GetString(input, "from");
+            r.Subject = MiniJson.GetString(input, "subject");
+            r.To = NoStrings;
+            object to;
+            if (input != null && input.TryGetValue("to", out to))
+            {
+                string one = to as string;
+                List<object> many = to as List<object>;
+                if (one != null)
+                {
+                    r.To = new string[] { one };
+                }
+                else if (many != null)
+                {
+                    List<string> strings = new List<string>();
+                    foreach (object item in many)
+                    {
+                        string s = item as string;
+                        if (s != null)
+                        {
+                            strings.Add(s);
+                        }
+                    }
+                    r.To = strings.ToArray();
+                }
+            }
+            r.Warnings = NoWarnings;
+            return r;
+        }
+    }
+
+    /// <summary>A warning of the library about a sent message: the message differs from what was
+    /// asked (Level "warning"), or a setting does not apply to Graph (Level "verbose").</summary>
+    public sealed class GraphMailWarning
+    {
+        internal GraphMailWarning(string code, string level, string message)
+        {
+            Code = code ?? string.Empty;
+            Level = level ?? "warning";
+            Message = message ?? string.Empty;
+        }
+
+        /// <summary>The stable warning code, e.g. "DeliveryNotificationOptionUnsupported".</summary>
+        public string Code { get; private set; }
+
+        /// <summary>"warning" or "verbose".</summary>
+        public string Level { get; private set; }
+
+        /// <summary>What the library says.</summary>
+        public string Message { get; private set; }
+
+        /// <summary>The message.</summary>
+        public override string ToString()
+        {
+            return Message;
+        }
+    }
+
     /// <summary>A failure reported by the GraphMail library (or found by the module's own checks,
     /// such as CertificateNotFound). Message is the library's message (it says what to fix);
     /// ErrorCode is its stable code (README.md "Error codes").</summary>
@@ -1016,6 +1341,29 @@ namespace GraphMail
             CategoryName = Category(Kind, ErrorCode, HttpStatus);
             IsTerminating = Field == "from" || ErrorCode == "MissingFrom"
                 || ErrorCode == "AttachmentNotFound" || ErrorCode == "AttachmentUnreadable";
+        }
+
+        /// <summary>The graph_status of a failure of this kind (the library's error JSON has no
+        /// status, e.g. for one message of a batch): Panic 8, invalidInput 1, auth 2, graph 3,
+        /// network 4, tls 5, io 6, timeout 7, cancelled 10, anything else 9 (internal).</summary>
+        internal static int StatusOf(string kind, string code)
+        {
+            if (code == "Panic")
+            {
+                return 8;
+            }
+            switch (kind)
+            {
+                case "invalidInput": return 1;
+                case "auth": return 2;
+                case "graph": return 3;
+                case "network": return 4;
+                case "tls": return 5;
+                case "io": return 6;
+                case "timeout": return 7;
+                case "cancelled": return Native.StatusCancelled;
+                default: return Native.StatusInternal;
+            }
         }
 
         private static string KindOfStatus(int status)
@@ -1225,6 +1573,52 @@ namespace GraphMail
             try
             {
                 return Parse(text) as Dictionary<string, object>;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>The text of each element of a JSON array, as written (trimmed), or null when the
+        /// text is not a valid JSON array.</summary>
+        internal static List<string> TryParseArrayElements(string text)
+        {
+            try
+            {
+                int at = 0;
+                SkipBlank(text, ref at);
+                if (at >= text.Length || text[at] != '[')
+                {
+                    return null;
+                }
+                at++;
+                List<string> elements = new List<string>();
+                SkipBlank(text, ref at);
+                if (at < text.Length && text[at] == ']')
+                {
+                    at++;
+                }
+                else
+                {
+                    while (true)
+                    {
+                        SkipBlank(text, ref at);
+                        int start = at;
+                        ReadValue(text, ref at, 1);
+                        elements.Add(text.Substring(start, at - start));
+                        SkipBlank(text, ref at);
+                        if (at < text.Length && text[at] == ',')
+                        {
+                            at++;
+                            continue;
+                        }
+                        Expect(text, ref at, ']');
+                        break;
+                    }
+                }
+                SkipBlank(text, ref at);
+                return at == text.Length ? elements : null;
             }
             catch (FormatException)
             {

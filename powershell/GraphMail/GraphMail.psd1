@@ -39,6 +39,7 @@
     # The public commands, one file each in Public/.
     FunctionsToExport = @(
         'Send-GraphMail'
+        'Send-GraphMailBatch'
         'Connect-GraphMail'
         'Disconnect-GraphMail'
         'Get-GraphMailToken'
@@ -63,7 +64,7 @@
             # ProjectUri are added when the project has a public home.
 
             # Release notes shown by the gallery.
-            ReleaseNotes = 'First release: Send-GraphMail (the Send-MailMessage parameter surface), Connect-GraphMail, Disconnect-GraphMail and Get-GraphMailToken. See CHANGELOG.md.'
+            ReleaseNotes = 'First release: Send-GraphMail (the Send-MailMessage parameter surface), Send-GraphMailBatch (many messages from the pipeline in one bulk call, concurrently across mailboxes), Connect-GraphMail, Disconnect-GraphMail and Get-GraphMailToken. See CHANGELOG.md.'
         }
     }
 }

@@ -3,10 +3,11 @@
 //
 // Built and run by tests/csharp_interop.rs:
 //   mcs -langversion:5 -r:Mono.Security.dll -out:InteropTests.exe tests/csharp/InteropTests.cs
-//       tests/csharp/CredentialTests.cs powershell/GraphMail/GraphMail.Native.cs
+//       tests/csharp/CredentialTests.cs tests/csharp/BatchTests.cs powershell/GraphMail/GraphMail.Native.cs
 //       powershell/GraphMail/GraphMail.Credentials.cs
 //   LD_LIBRARY_PATH=<folder of libgraphmail.so> mono InteropTests.exe
-// (`mono InteropTests.exe credentials` runs CredentialTests.cs instead, with its own inputs.)
+// (`mono InteropTests.exe credentials` runs CredentialTests.cs instead, with its own inputs, and
+// `mono InteropTests.exe batch` runs BatchTests.cs: GraphMailClient.SendBatch.)
 // Inputs, from the environment set by the harness:
 //   GRAPHMAIL_TEST_VERSION               the expected graph_version()
 //   GRAPHMAIL_TEST_FROM                  a mailbox that exists in the emulator
@@ -53,6 +54,10 @@ internal static class InteropTests
             if (args.Length == 1 && args[0] == "credentials")
             {
                 CredentialTests.Run();
+            }
+            else if (args.Length == 1 && args[0] == "batch")
+            {
+                BatchTests.Run();
             }
             else
             {

@@ -6,7 +6,7 @@
 BeforeAll {
     . ([System.IO.Path]::Combine($PSScriptRoot, 'GraphMail.TestHelpers.ps1'))
     $script:Manifest = Get-GraphMailTestModule
-    $script:Exported = @('Connect-GraphMail', 'Disconnect-GraphMail', 'Get-GraphMailToken', 'Send-GraphMail')
+    $script:Exported = @('Connect-GraphMail', 'Disconnect-GraphMail', 'Get-GraphMailToken', 'Send-GraphMail', 'Send-GraphMailBatch')
 }
 
 Describe 'GraphMail.psd1' -Tag 'UnitTests' {
@@ -26,7 +26,7 @@ Describe 'GraphMail.psd1' -Tag 'UnitTests' {
         $data.PowerShellVersion | Should -Be '5.1'
     }
 
-    It 'exports the four functions explicitly and nothing else' {
+    It 'exports the five functions explicitly and nothing else' {
         $data = Import-PowerShellDataFile -LiteralPath $Manifest
         @($data.FunctionsToExport | Sort-Object) | Should -Be $Exported
         @($data.CmdletsToExport).Count | Should -Be 0
@@ -44,7 +44,7 @@ Describe 'Import-Module GraphMail' -Tag 'UnitTests' {
         Remove-Module -Name GraphMail -Force -ErrorAction SilentlyContinue
     }
 
-    It 'exports the four functions and no helper' {
+    It 'exports the five functions and no helper' {
         @(Get-Command -Module GraphMail | ForEach-Object Name | Sort-Object) | Should -Be $Exported
     }
 

@@ -12,7 +12,11 @@ function Write-GraphMailWarning {
     The $PSCmdlet of the public command.
 
     .PARAMETER Warning
-    The warnings array of a result or preview ({"code","message","level"} objects).
+    The warnings array of a result or preview ({"code","message","level"} objects, or
+    GraphMail.GraphMailWarning objects).
+
+    .PARAMETER Prefix
+    Text put before each warning, e.g. "Message 3: " for one message of a batch.
     #>
     [CmdletBinding()]
     param(
@@ -20,7 +24,10 @@ function Write-GraphMailWarning {
         [System.Management.Automation.PSCmdlet] $Cmdlet,
 
         [AllowNull()]
-        [object[]] $Warning
+        [object[]] $Warning,
+
+        [AllowEmptyString()]
+        [string] $Prefix = ''
     )
 
     foreach ($item in @($Warning)) {
@@ -30,6 +37,7 @@ function Write-GraphMailWarning {
         $level = $item.PSObject.Properties['level']
         $message = $item.PSObject.Properties['message']
         $text = if ($null -ne $message) { [string]$message.Value } else { [string]$item }
+        $text = $Prefix + $text
         if ($null -ne $level -and [string]$level.Value -eq 'verbose') {
             $Cmdlet.WriteVerbose($text)
         }

@@ -395,7 +395,8 @@ function Send-GraphMail {
                 $body = Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $preview.body -Depth 20
                 $description = "{0} {1}{2}{3}" -f $preview.method, $preview.url, [System.Environment]::NewLine, $body
             }
-            if (-not $PSCmdlet.ShouldProcess($description, "Send mail $summary?", 'Send-GraphMail')) {
+            # Not "... $summary?": '?' belongs to a variable name, $summary? would be another variable.
+            if (-not $PSCmdlet.ShouldProcess($description, ('Send mail {0}?' -f $summary), 'Send-GraphMail')) {
                 return
             }
 
