@@ -18,6 +18,23 @@ pub struct graph_client {
     client: Client,
 }
 
+/// Checks `client_out` and sets `*client_out` to NULL.
+///
+/// # Safety
+/// `client_out` must be NULL or valid for a pointer write.
+pub(crate) unsafe fn clear_client_out(client_out: *mut *mut graph_client) -> Result<()> {
+    if client_out.is_null() {
+        return Err(Error::new(
+            ErrorCode::NullArgument,
+            "The argument 'client_out' is NULL.",
+        )
+        .with_field("client_out"));
+    }
+    // SAFETY: checked non-NULL; the caller guarantees it is valid for a write.
+    unsafe { *client_out = std::ptr::null_mut() };
+    Ok(())
+}
+
 impl graph_client {
     /// Boxes a client for the caller, who frees it with [`graph_client_free`].
     pub(crate) fn into_raw(client: Client) -> *mut graph_client {
@@ -73,14 +90,7 @@ pub unsafe extern "C" fn graph_client_new(
     // SAFETY: forwarded from this function's contract.
     unsafe {
         boundary(error_json_out, || {
-            if client_out.is_null() {
-                return Err(Error::new(
-                    ErrorCode::NullArgument,
-                    "The argument 'client_out' is NULL.",
-                )
-                .with_field("client_out"));
-            }
-            *client_out = std::ptr::null_mut();
+            clear_client_out(client_out)?;
             let config = if config_json.is_null() {
                 ClientConfig::from_env()?
             } else {

@@ -54,6 +54,22 @@ impl graph_send {
     }
 }
 
+/// Checks `send_out` and sets `*send_out` to NULL.
+///
+/// # Safety
+/// `send_out` must be NULL or valid for a pointer write.
+unsafe fn clear_send_out(send_out: *mut *mut graph_send) -> Result<()> {
+    if send_out.is_null() {
+        return Err(
+            Error::new(ErrorCode::NullArgument, "The argument 'send_out' is NULL.")
+                .with_field("send_out"),
+        );
+    }
+    // SAFETY: checked non-NULL; the caller guarantees it is valid for a write.
+    unsafe { *send_out = std::ptr::null_mut() };
+    Ok(())
+}
+
 /// # Safety
 /// `send` must be NULL or a live pointer from `graph_send_mail_start`.
 unsafe fn send_ref<'a>(send: *const graph_send) -> Result<&'a graph_send> {
@@ -87,14 +103,7 @@ pub unsafe extern "C" fn graph_send_mail_start(
     // SAFETY: forwarded from this function's contract.
     unsafe {
         boundary(error_json_out, || {
-            if send_out.is_null() {
-                return Err(Error::new(
-                    ErrorCode::NullArgument,
-                    "The argument 'send_out' is NULL.",
-                )
-                .with_field("send_out"));
-            }
-            *send_out = std::ptr::null_mut();
+            clear_send_out(send_out)?;
             let client = client_ref(client)?.clone();
             let validated =
                 Message::from_json(borrow_str(message_json, "message_json")?)?.validate()?;
@@ -135,14 +144,7 @@ pub unsafe extern "C" fn graph_sign_in_start(
     // SAFETY: forwarded from this function's contract.
     unsafe {
         boundary(error_json_out, || {
-            if send_out.is_null() {
-                return Err(Error::new(
-                    ErrorCode::NullArgument,
-                    "The argument 'send_out' is NULL.",
-                )
-                .with_field("send_out"));
-            }
-            *send_out = std::ptr::null_mut();
+            clear_send_out(send_out)?;
             let client = client_ref(client)?.clone();
             let control = Arc::new(SendControl::new());
             let (task_client, task_control) = (client.clone(), Arc::clone(&control));

@@ -9,7 +9,7 @@ use crate::auth::signing::{AssertionAlgorithm, AssertionSigner};
 use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::client::graph_client;
+use crate::ffi::client::{clear_client_out, graph_client};
 use crate::ffi::panic::boundary;
 use crate::ffi::status::graph_status;
 use crate::ffi::strings::borrow_str;
@@ -131,14 +131,7 @@ pub unsafe extern "C" fn graph_client_new_with_signer(
     // SAFETY: forwarded from this function's contract.
     unsafe {
         boundary(error_json_out, || {
-            if client_out.is_null() {
-                return Err(Error::new(
-                    ErrorCode::NullArgument,
-                    "The argument 'client_out' is NULL.",
-                )
-                .with_field("client_out"));
-            }
-            *client_out = std::ptr::null_mut();
+            clear_client_out(client_out)?;
             let Some(sign) = sign else {
                 return Err(
                     Error::new(ErrorCode::NullArgument, "The argument 'sign' is NULL.")

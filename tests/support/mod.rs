@@ -546,14 +546,7 @@ impl FfiClient {
         let mut err: *mut c_char = std::ptr::null_mut();
         let status =
             unsafe { graphmail::ffi::graph_send_mail_start(self.0, m.as_ptr(), &mut op, &mut err) };
-        let err = take(err);
-        if status == graph_status::Ok {
-            assert!(!op.is_null() && err.is_none());
-            Ok(FfiSend(op))
-        } else {
-            assert!(op.is_null());
-            Err((status, serde_json::from_str(&err.unwrap()).unwrap()))
-        }
+        op_result(status, op, err)
     }
 }
 
@@ -563,14 +556,23 @@ impl FfiClient {
         let mut op = std::ptr::null_mut();
         let mut err: *mut c_char = std::ptr::null_mut();
         let status = unsafe { graphmail::ffi::graph_sign_in_start(self.0, &mut op, &mut err) };
-        let err = take(err);
-        if status == graph_status::Ok {
-            assert!(!op.is_null() && err.is_none());
-            Ok(FfiSend(op))
-        } else {
-            assert!(op.is_null());
-            Err((status, serde_json::from_str(&err.unwrap()).unwrap()))
-        }
+        op_result(status, op, err)
+    }
+}
+
+/// The outcome of a `..._start` call: the operation, or the status and error JSON.
+fn op_result(
+    status: graph_status,
+    op: *mut graphmail::ffi::graph_send,
+    err: *mut c_char,
+) -> Result<FfiSend, (graph_status, Value)> {
+    let err = take(err);
+    if status == graph_status::Ok {
+        assert!(!op.is_null() && err.is_none());
+        Ok(FfiSend(op))
+    } else {
+        assert!(op.is_null());
+        Err((status, serde_json::from_str(&err.unwrap()).unwrap()))
     }
 }
 

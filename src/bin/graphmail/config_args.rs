@@ -193,17 +193,23 @@ impl CredentialFlags {
         let mut one = |pairs: Vec<(&str, Value)>| {
             credentials.push(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
         };
-        if let Some(path) = &self.client_secret_file {
-            one(vec![(
-                "clientSecret",
-                json!(*secret_file(path, "client secret")?),
-            )]);
-        }
-        if let Some(var) = &self.client_secret_env {
-            one(vec![(
-                "clientSecret",
-                json!(*secret_env(var, "client secret")?),
-            )]);
+        // A secret from a file or a named variable, as one credential each.
+        let secrets = |file: &Option<PathBuf>, var: &Option<String>, what: &str| {
+            let mut found = Vec::new();
+            if let Some(path) = file {
+                found.push(json!(*secret_file(path, what)?));
+            }
+            if let Some(var) = var {
+                found.push(json!(*secret_env(var, what)?));
+            }
+            Ok::<_, Error>(found)
+        };
+        for secret in secrets(
+            &self.client_secret_file,
+            &self.client_secret_env,
+            "client secret",
+        )? {
+            one(vec![("clientSecret", secret)]);
         }
         if let Some(path) = &self.certificate {
             let mut pairs = vec![("certificatePath", json!(path))];
@@ -255,17 +261,12 @@ impl CredentialFlags {
             }
             one(pairs);
         }
-        if let Some(path) = &self.access_token_file {
-            one(vec![(
-                "accessToken",
-                json!(*secret_file(path, "access token")?),
-            )]);
-        }
-        if let Some(var) = &self.access_token_env {
-            one(vec![(
-                "accessToken",
-                json!(*secret_env(var, "access token")?),
-            )]);
+        for token in secrets(
+            &self.access_token_file,
+            &self.access_token_env,
+            "access token",
+        )? {
+            one(vec![("accessToken", token)]);
         }
         if credentials.len() > 1 {
             return Err(Error::new(

@@ -8,7 +8,9 @@ mod demo;
 mod emulator;
 mod exit;
 mod login;
+mod migrate;
 mod progress;
+mod scan;
 mod send;
 mod send_batch;
 mod sendmail;
@@ -50,6 +52,13 @@ enum Command {
     /// Start the emulator in-process, send a sample message with an attachment through the C
     /// ABI, and show where it landed. Never contacts a real tenant.
     Demo(demo::DemoArgs),
+    /// Inventory PowerShell scripts that send mail the old way: Send-MailMessage calls (with
+    /// their parameters and whether each maps to Send-GraphMail), SmtpClient, TLS 1.2, SMTP AUTH
+    /// and secrets written in scripts.
+    Scan(scan::ScanArgs),
+    /// Convert the Send-MailMessage calls that map fully into Send-GraphMail and comment the
+    /// rest: prints a unified diff; --write changes the files (keeping .bak backups).
+    Migrate(migrate::MigrateArgs),
 }
 
 pub use config_args::ConfigArgs;
@@ -84,6 +93,8 @@ fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Sendmail { args } => sendmail::run(&args),
+        Command::Scan(args) => scan::run(args),
+        Command::Migrate(args) => migrate::run(args),
     };
     ExitCode::from(code)
 }
