@@ -219,3 +219,52 @@ fn an_access_policy_refusal_reaches_the_caller_naming_app_mailbox_and_fix() {
     assert_eq!(t.emulator.messages().len(), 1);
     assert_eq!(t.emulator.stats().policy_denied_requests, 1);
 }
+
+#[test]
+fn graphmail_emulator_reads_the_example_config_and_flags_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("emulator/examples/emulator.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_graphmail"))
+        .arg("emulator")
+        .arg("--config")
+        .arg(&example)
+        .args(["--port", "0", "--no-throttling", "--data-dir"])
+        .arg(dir.path())
+        .args([
+            "--deny",
+            "5a1f0c2e-8d3b-4e6a-9c7f-0b1d2e3f4a5b=noreply@contoso.test",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start graphmail emulator");
+    let mut printed = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        let done = line.contains("Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let printed = printed.join("\n");
+    // --port 0 beats the file's 8443, --data-dir its dataDir, --no-throttling its "throttling".
+    assert!(
+        printed.contains("listening on https://127.0.0.1:") && !printed.contains(":8443"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("Data folder:    {}", dir.path().display())),
+        "{printed}"
+    );
+    assert!(!printed.contains("Throttling:"), "{printed}");
+    // The file's two policies and the flag's one.
+    assert!(printed.contains("Access policies: 3"), "{printed}");
+    assert!(
+        printed.contains("export AZURE_TENANT_ID=contoso.onmicrosoft.com"),
+        "{printed}"
+    );
+    assert!(printed.contains("/inbox"), "{printed}");
+}

@@ -274,10 +274,10 @@ impl EmulatorConfig {
                 base.join(p)
             }
         };
-        let data_dir = file.data_dir.as_deref().map_or_else(
-            || std::env::temp_dir().join("graphmail-emulator"),
-            &resolve,
-        );
+        let data_dir = file
+            .data_dir
+            .as_deref()
+            .map_or_else(|| std::env::temp_dir().join("graphmail-emulator"), &resolve);
         let mut config = EmulatorConfig::new(data_dir);
         if let Some(bind) = file.bind {
             config = config.with_bind(bind);
