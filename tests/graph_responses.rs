@@ -155,3 +155,27 @@ fn other_statuses_map_to_stable_codes() {
         assert_error(&r, graph_status::Graph, code);
     }
 }
+
+#[test]
+fn a_blocking_access_policy_is_named_with_the_commands_that_fix_it() {
+    let server = graph_answers(http_response(
+        "403 Forbidden",
+        &["request-id: rid-raop"],
+        r#"{"error":{"code":"ErrorAccessDenied","message":"Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings."}}"#,
+    ));
+    let r = FfiClient::new(&server.config()).send(&message());
+    assert_error(&r, graph_status::Graph, "AccessDenied");
+    let msg = r.1["error"]["message"].as_str().unwrap();
+    for needle in [
+        "application access policy blocked",
+        "app-123",
+        "alerts@contoso.com",
+        "Add-DistributionGroupMember",
+        "Set-ApplicationAccessPolicy",
+        "New-ManagementRoleAssignment",
+        "Test-ApplicationAccessPolicy",
+        "[RAOP]",
+    ] {
+        assert!(msg.contains(needle), "'{needle}' missing from: {msg}");
+    }
+}

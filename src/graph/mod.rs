@@ -67,6 +67,10 @@ pub(crate) fn graph_error(
             ErrorCode::SendAsDenied,
             format!("Application '{app}' may not send as '{mailbox}'. Send from the mailbox itself, or grant SendAs on it."),
         ),
+        (403, _) if graph_message.contains("[RAOP]") || graph_message.contains("AccessPolicy") => (
+            ErrorCode::AccessDenied,
+            format!("An application access policy blocked application '{app}' from mailbox '{mailbox}' (the app's permission is not the problem). To allow it, add the mailbox to the group the policy scopes (Add-DistributionGroupMember -Identity <policy group> -Member {mailbox}) or change the policy (Set-ApplicationAccessPolicy); with Exchange RBAC for Applications, widen the scope (New-ManagementRoleAssignment -App {app} -Role \"Application Mail.Send\" -CustomResourceScope <scope>). Check with Test-ApplicationAccessPolicy -Identity {mailbox} -AppId {app}; policy changes can take an hour or more to apply."),
+        ),
         (403, _) => (
             ErrorCode::AccessDenied,
             format!("Access to mailbox '{mailbox}' was denied for application '{app}'. Grant the app the Mail.Send application permission with admin consent; if an application access policy or Exchange RBAC for Applications limits the app, add '{mailbox}' to its scope (check with Test-ApplicationAccessPolicy -Identity {mailbox} -AppId {app})."),
