@@ -3,7 +3,8 @@
 # openssl (TLS and certificate tests), gcc (the C ABI test), python3 (the ctypes example),
 # mono-mcs and mono-runtime (the PowerShell module's C# interop, compiled as C# 5 and run under mono),
 # chromium, nodejs and npm (the emulator's web inbox in a headless browser, tests/emulator_web.rs),
-# python3-venv (Microsoft's Python SDK in a virtual environment, tests/sdk_python.rs).
+# python3-venv (Microsoft's Python SDK in a virtual environment, tests/sdk_python.rs),
+# valgrind (the C ABI test also runs under memcheck) and g++ (libFuzzer, for fuzz/run.sh).
 # Then the npm packages of tests/browser (npm ci) and the PyPI packages of
 # tests/python/requirements.txt (into target/sdk-venv), each only when missing or changed.
 set -euo pipefail
@@ -17,6 +18,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 { command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
 if ((${#missing[@]})); then
     echo "tests/run.sh: installing ${missing[*]}" >&2
     sudo=""
@@ -48,7 +51,15 @@ if ! cmp -s tests/python/requirements.txt "$venv/requirements.txt" ||
 fi
 
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The C and Python tests load the cdylib, which `cargo test` alone does not build.
 cargo build --workspace
 cargo test --workspace
+# A short fuzz run of every parser (README, "Fuzzing and memory checks"): installs cargo-fuzz if
+# missing, builds the instrumented targets, replays fuzz/artifacts/, fuzzes 20 s per target.
+# GRAPHMAIL_FUZZ_SECONDS=0 skips it.
+fuzz_seconds=${GRAPHMAIL_FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" != 0 ]; then
+    bash fuzz/run.sh "$fuzz_seconds"
+fi
