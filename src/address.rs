@@ -15,6 +15,12 @@ pub struct Mailbox {
 impl fmt::Display for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.name {
+            // Quoted (with `"` and `\` escaped) when the name holds a character that would
+            // otherwise change how the text parses back (a list separator, a quote, brackets).
+            Some(n) if n.contains([',', ';', '<', '>', '"', '\\', '@', ':']) => {
+                let escaped = n.replace('\\', "\\\\").replace('"', "\\\"");
+                write!(f, "\"{escaped}\" <{}>", self.address)
+            }
             Some(n) => write!(f, "{n} <{}>", self.address),
             None => f.write_str(&self.address),
         }
@@ -198,6 +204,33 @@ mod tests {
             name: name.map(str::to_string),
             address: addr.to_string(),
         }
+    }
+
+    #[test]
+    fn display_parses_back_to_the_same_mailbox() {
+        for name in [
+            "Ops Team",
+            "Doe, Jane",
+            "Jane \"JD\" Doe",
+            "back\\slash",
+            "a;b",
+            "x@y <z>",
+            "Zoë: Ops",
+        ] {
+            let m = mb(Some(name), "jane@contoso.com");
+            let text = m.to_string();
+            assert_eq!(Mailbox::parse(&text).unwrap(), m, "{text}");
+            assert_eq!(
+                Mailbox::parse_list(&text).unwrap(),
+                vec![m.clone()],
+                "{text}"
+            );
+        }
+        assert_eq!(
+            mb(Some("Ops Team"), "o@c.com").to_string(),
+            "Ops Team <o@c.com>"
+        );
+        assert_eq!(mb(None, "o@c.com").to_string(), "o@c.com");
     }
 
     #[test]

@@ -257,7 +257,7 @@ pub fn mime_to_message(
         message.body = Some(text.into_owned());
     }
     for (name, value) in parsed.headers_raw() {
-        if name.len() > 2 && name[..2].eq_ignore_ascii_case("x-") {
+        if name.len() > 2 && name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")) {
             if message.headers.len() < MAX_HEADERS {
                 message
                     .headers
@@ -382,6 +382,24 @@ mod tests {
                 .unwrap_err()
                 .code(),
             ErrorCode::InvalidMessage
+        );
+    }
+
+    #[test]
+    fn a_parsed_message_keeps_quoted_names_and_survives_non_ascii_header_names() {
+        let raw = "From: alerts@contoso.com\r\nTo: \"Doe, Jane\" <jane@contoso.com>, \"Jane \\\"JD\\\" Doe\" <jd@contoso.com>\r\n\u{20ac}x: 1\r\nX-Job: nightly\r\nSubject: report\r\n\r\nbody\r\n";
+        let p = prepare_mime(raw.as_bytes().to_vec(), &MimeOptions::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (message, _) = mime_to_message(&p, dir.path()).unwrap();
+        let v = message.validate().expect("the recipients parse back");
+        let names: Vec<_> =
+            v.to.iter()
+                .map(|m| m.name.clone().unwrap_or_default())
+                .collect();
+        assert_eq!(names, vec!["Doe, Jane", "Jane \"JD\" Doe"]);
+        assert_eq!(
+            message.headers,
+            vec![("X-Job".to_string(), "nightly".to_string())]
         );
     }
 
