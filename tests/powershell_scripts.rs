@@ -1867,6 +1867,7 @@ const EXPORTED: &[&str] = &[
     "Connect-GraphMail",
     "Disconnect-GraphMail",
     "Get-GraphMailToken",
+    "Find-GraphMailLegacySender",
 ];
 
 #[test]

@@ -43,6 +43,7 @@
         'Connect-GraphMail'
         'Disconnect-GraphMail'
         'Get-GraphMailToken'
+        'Find-GraphMailLegacySender'
     )
 
     # No compiled cmdlets: the commands are functions.

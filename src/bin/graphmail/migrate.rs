@@ -48,7 +48,7 @@ pub fn run(args: MigrateArgs) -> u8 {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut written = Ok(());
     for change in &migration.changes {
-        written = written.and_then(|()| out.write_all(change.diff.as_bytes()));
+        written = written.and_then(|()| out.write_all(&change.diff));
     }
     if let Err(e) = written.and_then(|()| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {

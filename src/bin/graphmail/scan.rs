@@ -3,14 +3,14 @@
 //! `graphmail-scan` crate.
 //!
 //! Exit codes: 0 = scanned; 1 = findings of a `--fail-on` kind exist (for CI pipelines);
-//! 64 = usage; 66 = a path does not exist; 74 = a file or folder could not be read (the others
-//! are still scanned and reported).
+//! 64 = usage; 66 = a path does not exist; 74 = a file or folder could not be read, 65 = a file
+//! is not valid text (the others are still scanned and reported).
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use graphmail_scan::output::{self, Format};
-use graphmail_scan::{Error, Kind, ScanOptions};
+use graphmail_scan::{Error, FileErrorKind, Kind, ScanOptions};
 
 use crate::exit;
 
@@ -88,8 +88,11 @@ pub fn run(args: ScanArgs) -> u8 {
             eprintln!("{}", report.summary.line());
         }
     }
-    if !report.errors.is_empty() {
-        return exit::IOERR;
+    if let Some(error) = report.errors.first() {
+        return match error.kind {
+            FileErrorKind::Io => exit::IOERR,
+            FileErrorKind::Encoding => exit::DATAERR,
+        };
     }
     let failing: Vec<String> = args
         .fail_on
