@@ -187,6 +187,28 @@ pub fn prepare_mime(raw: Vec<u8>, options: &MimeOptions) -> Result<PreparedMime>
         };
         fields.insert(0, from.into_bytes());
     }
+    // Addresses from the headers are checked as strictly as the JSON path checks them, so a
+    // malformed header is refused here with a clear error rather than by Graph.
+    let header_check = |m: &Mailbox, field: &'static str| {
+        Mailbox::parse(&m.address).map(|_| ()).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidAddress,
+                format!(
+                    "The {} header has an address GraphMail cannot send with ('{}'): {}.",
+                    if field == "from" { "From" } else { "To/Cc/Bcc" },
+                    truncate_for_message(&m.address),
+                    e.0
+                ),
+            )
+            .with_field(field)
+        })
+    };
+    header_check(&sender, "from")?;
+    if !replace_recipients {
+        for m in &in_headers {
+            header_check(m, "to")?;
+        }
+    }
     let recipients: Vec<String> = if replace_recipients {
         args.iter().map(|m| m.address.clone()).collect()
     } else {
@@ -401,6 +423,24 @@ mod tests {
             message.headers,
             vec![("X-Job".to_string(), "nightly".to_string())]
         );
+    }
+
+    #[test]
+    fn malformed_header_addresses_are_refused_before_anything_is_sent() {
+        for raw in [
+            "From: \" Reports\" <reports@ne Doe\" <jt@contoso.com>\nTo: ops@contoso.com\n\nbody\n",
+            "From: a@contoso.com\nTo: \"x\" <ops@con toso.com>\n\nbody\n",
+        ] {
+            let e = prepare_mime(raw.as_bytes().to_vec(), &MimeOptions::default()).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::InvalidAddress, "{raw}: {e}");
+        }
+        // Recipients given as arguments replace the header ones, which are then not checked.
+        let opts = MimeOptions {
+            recipients: vec!["ops@contoso.com".into()],
+            ..Default::default()
+        };
+        let raw = b"From: a@contoso.com\nTo: bad address\n\nbody\n".to_vec();
+        assert!(prepare_mime(raw, &opts).is_ok());
     }
 
     #[test]
