@@ -108,9 +108,11 @@ fn addresses(a: Option<&Address<'_>>) -> Vec<Mailbox> {
         .filter_map(|addr| {
             Some(Mailbox {
                 address: addr.address()?.to_string(),
+                // Control characters (a NUL, a stray line break) cannot go into Graph's JSON
+                // names; they are dropped.
                 name: addr
                     .name()
-                    .map(str::to_string)
+                    .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>())
                     .filter(|n| !n.trim().is_empty()),
             })
         })
@@ -409,7 +411,7 @@ mod tests {
 
     #[test]
     fn a_parsed_message_keeps_quoted_names_and_survives_non_ascii_header_names() {
-        let raw = "From: alerts@contoso.com\r\nTo: \"Doe, Jane\" <jane@contoso.com>, \"Jane \\\"JD\\\" Doe\" <jd@contoso.com>\r\n\u{20ac}x: 1\r\nX-Job: nightly\r\nSubject: report\r\n\r\nbody\r\n";
+        let raw = "From: alerts@contoso.com\r\nTo: \"Doe, Jane\" <jane@contoso.com>, \"Jane \\\"JD\\\" Doe\" <jd@contoso.com>\r\nCc: Ja\u{0}ne <cc@contoso.com>\r\n\u{20ac}x: 1\r\nX-Job: nightly\r\nSubject: report\r\n\r\nbody\r\n";
         let p = prepare_mime(raw.as_bytes().to_vec(), &MimeOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (message, _) = mime_to_message(&p, dir.path()).unwrap();
@@ -419,6 +421,7 @@ mod tests {
                 .map(|m| m.name.clone().unwrap_or_default())
                 .collect();
         assert_eq!(names, vec!["Doe, Jane", "Jane \"JD\" Doe"]);
+        assert_eq!(v.cc[0].name.as_deref(), Some("Jane"), "control characters dropped");
         assert_eq!(
             message.headers,
             vec![("X-Job".to_string(), "nightly".to_string())]
