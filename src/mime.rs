@@ -265,12 +265,24 @@ pub fn mime_to_message(
             .collect::<Vec<_>>()
     };
     let mut warnings = Vec::new();
+    let mut dropped_reply_to = Vec::new();
     let mut message = Message {
         from: prepared.mailbox.to_string(),
         to: list(parsed.to()),
         cc: list(parsed.cc()),
         bcc: list(parsed.bcc()),
-        reply_to: list(parsed.reply_to()),
+        // A malformed Reply-To is dropped (with a warning) rather than stopping the send.
+        reply_to: addresses(parsed.reply_to())
+            .iter()
+            .filter(|m| {
+                let ok = Mailbox::parse(&m.address).is_ok();
+                if !ok {
+                    dropped_reply_to.push(m.address.clone());
+                }
+                ok
+            })
+            .map(|m| m.to_string())
+            .collect(),
         subject: parsed.subject().map(str::to_string),
         ..Message::default()
     };
@@ -294,6 +306,16 @@ pub fn mime_to_message(
                 });
             }
         }
+    }
+    for address in dropped_reply_to {
+        warnings.push(Warning {
+            code: "MimeReplyToDropped",
+            level: WarningLevel::Warning,
+            message: format!(
+                "Reply-To address '{}' was dropped: it is not a valid e-mail address.",
+                truncate_for_message(&address)
+            ),
+        });
     }
     for (i, part) in parsed.attachments().enumerate() {
         let name: Cow<'_, str> = part
@@ -411,10 +433,10 @@ mod tests {
 
     #[test]
     fn a_parsed_message_keeps_quoted_names_and_survives_non_ascii_header_names() {
-        let raw = "From: alerts@contoso.com\r\nTo: \"Doe, Jane\" <jane@contoso.com>, \"Jane \\\"JD\\\" Doe\" <jd@contoso.com>\r\nCc: Ja\u{0}ne <cc@contoso.com>\r\n\u{20ac}x: 1\r\nX-Job: nightly\r\nSubject: report\r\n\r\nbody\r\n";
+        let raw = "From: alerts@contoso.com\r\nTo: \"Doe, Jane\" <jane@contoso.com>, \"Jane \\\"JD\\\" Doe\" <jd@contoso.com>\r\nCc: Ja\u{0}ne <cc@contoso.com>\r\nReply-To: \"x\" <not an address>, ok@contoso.com\r\n\u{20ac}x: 1\r\nX-Job: nightly\r\nSubject: report\r\n\r\nbody\r\n";
         let p = prepare_mime(raw.as_bytes().to_vec(), &MimeOptions::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let (message, _) = mime_to_message(&p, dir.path()).unwrap();
+        let (message, warnings) = mime_to_message(&p, dir.path()).unwrap();
         let v = message.validate().expect("the recipients parse back");
         let names: Vec<_> =
             v.to.iter()
@@ -422,6 +444,8 @@ mod tests {
                 .collect();
         assert_eq!(names, vec!["Doe, Jane", "Jane \"JD\" Doe"]);
         assert_eq!(v.cc[0].name.as_deref(), Some("Jane"), "control characters dropped");
+        assert_eq!(message.reply_to, vec!["ok@contoso.com".to_string()]);
+        assert!(warnings.iter().any(|w| w.code == "MimeReplyToDropped"), "{warnings:?}");
         assert_eq!(
             message.headers,
             vec![("X-Job".to_string(), "nightly".to_string())]
