@@ -4,6 +4,7 @@
 //! here-string or a variable name is not a `command` node, so it is not a call.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use tree_sitter::{Node, Tree};
 
@@ -77,33 +78,80 @@ struct Nodes<'t> {
     markers: Vec<Node<'t>>,
 }
 
+/// The node kinds [`gather`] collects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Interest {
+    None,
+    Command,
+    Assignment,
+    Invocation,
+    String,
+    Token,
+    HashEntry,
+    Function,
+    Comment,
+}
+
+/// Interest by grammar symbol id, so the walk compares numbers, not kind names. Built once from
+/// the grammar (a kind name may have several symbol ids).
+fn interests() -> &'static [Interest] {
+    static TABLE: OnceLock<Vec<Interest>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let language: tree_sitter::Language = tree_sitter_powershell::LANGUAGE.into();
+        (0..language.node_kind_count())
+            .map(|id| {
+                let id = id as u16;
+                if !language.node_kind_is_named(id) {
+                    return Interest::None;
+                }
+                match language.node_kind_for_id(id) {
+                    Some("command") => Interest::Command,
+                    Some("assignment_expression") => Interest::Assignment,
+                    Some("invokation_expression") => Interest::Invocation,
+                    Some("string_literal") => Interest::String,
+                    Some("generic_token") => Interest::Token,
+                    Some("hash_entry") => Interest::HashEntry,
+                    Some("function_statement") => Interest::Function,
+                    Some("comment") => Interest::Comment,
+                    _ => Interest::None,
+                }
+            })
+            .collect()
+    })
+}
+
 fn gather<'t>(tree: &'t Tree, source: &str) -> Nodes<'t> {
+    let table = interests();
     let mut nodes = Nodes::default();
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
         let mut descend = true;
-        match node.kind() {
-            "command" => nodes.commands.push(node),
-            "assignment_expression" => nodes.assignments.push(node),
-            "invokation_expression" => nodes.invocations.push(node),
-            "string_literal" => {
+        let interest = table
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(Interest::None);
+        match interest {
+            Interest::None => {}
+            Interest::Command => nodes.commands.push(node),
+            Interest::Assignment => nodes.assignments.push(node),
+            Interest::Invocation => nodes.invocations.push(node),
+            Interest::String => {
                 nodes.literals.push(node);
                 descend = node.named_child_count() > 0
                     && node
                         .named_child(0)
                         .is_some_and(|c| c.named_child_count() > 0);
             }
-            "generic_token" => nodes.literals.push(node),
-            "hash_entry" => nodes.hash_entries.push(node),
-            "function_statement" => nodes.functions.push(node),
-            "comment" => {
+            Interest::Token => nodes.literals.push(node),
+            Interest::HashEntry => nodes.hash_entries.push(node),
+            Interest::Function => nodes.functions.push(node),
+            Interest::Comment => {
                 if text(node, source).starts_with(MARKER) {
                     nodes.markers.push(node);
                 }
                 descend = false;
             }
-            _ => {}
         }
         if descend && cursor.goto_first_child() {
             continue;
@@ -226,15 +274,19 @@ pub fn analyze(source: &str, tree: &Tree) -> Analysis {
         .map(|f| f.start_position().row + 1)
         .collect();
 
-    let invocations: Vec<Invocation<'_>> = nodes
+    // Aliases of Send-MailMessage: Set-Alias / New-Alias -Name x -Value Send-MailMessage.
+    let alias_commands: Vec<Invocation<'_>> = nodes
         .commands
         .iter()
+        .filter(|c| {
+            quick_name(**c, source).is_none_or(|n| {
+                n.eq_ignore_ascii_case("Set-Alias") || n.eq_ignore_ascii_case("New-Alias")
+            })
+        })
         .filter_map(|c| invocation::read(*c, source))
         .collect();
-
-    // Aliases of Send-MailMessage: Set-Alias / New-Alias -Name x -Value Send-MailMessage.
     let mut aliases: Vec<(String, usize)> = Vec::new();
-    for invocation in &invocations {
+    for invocation in &alias_commands {
         let Some(name) = invocation.name.as_deref() else {
             continue;
         };
@@ -257,6 +309,23 @@ pub fn analyze(source: &str, tree: &Tree) -> Analysis {
             }
         }
     }
+
+    // The commands worth reading in full: the ones named above, aliases, other senders, and any
+    // command given a parameter named like a secret.
+    let invocations: Vec<Invocation<'_>> = nodes
+        .commands
+        .iter()
+        .filter(|c| match quick_name(**c, source) {
+            None => true,
+            Some(name) => {
+                INTERESTING.iter().any(|n| n.eq_ignore_ascii_case(name))
+                    || senders::other_sender(name).is_some()
+                    || aliases.iter().any(|(a, _)| a.eq_ignore_ascii_case(name))
+                    || has_secret_parameter(**c, source)
+            }
+        })
+        .filter_map(|c| invocation::read(*c, source))
+        .collect();
 
     let context = Context {
         source,
@@ -406,7 +475,14 @@ pub fn analyze(source: &str, tree: &Tree) -> Analysis {
 
     // SMTP AUTH hosts, wherever a literal names one.
     let mut auth_lines: HashSet<usize> = HashSet::new();
+    let longest = SMTP_AUTH_HOSTS.iter().map(|h| h.len()).max().unwrap_or(0);
+    let shortest = SMTP_AUTH_HOSTS.iter().map(|h| h.len()).min().unwrap_or(0);
     for node in &nodes.literals {
+        // Quotes and here-string marks add at most 6 bytes; spaces around the value a few more.
+        let length = node.end_byte() - node.start_byte();
+        if length < shortest || length > longest + 16 {
+            continue;
+        }
         let Some(value) = literal_value(*node, source) else {
             continue;
         };
@@ -550,6 +626,29 @@ fn created(
             }
         }
     }
+}
+
+/// Commands read in full whatever their parameters.
+const INTERESTING: &[&str] = &["Send-MailMessage", "New-Object", "ConvertTo-SecureString"];
+
+/// A command's name without its module qualifier, when written as a plain name (`None` for
+/// `& 'name'` and other computed forms, which are read in full).
+fn quick_name<'s>(command: Node<'_>, source: &'s str) -> Option<&'s str> {
+    let name = text(child_of_kind(command, "command_name")?, source);
+    Some(name.rsplit('\\').next().unwrap_or(name))
+}
+
+/// Whether a command is given a parameter named like a secret (`-Password`).
+fn has_secret_parameter(command: Node<'_>, source: &str) -> bool {
+    let Some(elements) = child_of_kind(command, "command_elements") else {
+        return false;
+    };
+    let mut cursor = elements.walk();
+    let found = elements
+        .named_children(&mut cursor)
+        .filter(|e| e.kind() == "command_parameter")
+        .any(|p| is_secret_name(text(p, source).trim_end_matches(':')));
+    found
 }
 
 /// The node of a non-empty literal (a secret's value), if `value` is one.

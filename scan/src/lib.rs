@@ -41,6 +41,7 @@ mod finding;
 mod invocation;
 mod lines;
 pub mod migrate;
+mod numbers;
 pub mod output;
 mod prefilter;
 mod scan;

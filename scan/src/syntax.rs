@@ -15,10 +15,12 @@ pub fn parser() -> Result<Parser, Error> {
 }
 
 /// Parses a script. tree-sitter always returns a tree (with ERROR nodes where the text is not
-/// PowerShell) unless parsing was cancelled, which this crate never does.
+/// PowerShell) unless parsing was cancelled, which this crate never does. Numeric literals are
+/// lowercased first (see the numbers module); node positions are those of `text`.
 pub fn parse(parser: &mut Parser, text: &str) -> Tree {
+    let text = crate::numbers::lowercase_numbers(text);
     parser
-        .parse(text, None)
+        .parse(text.as_ref(), None)
         .expect("a parser with a language and no cancellation returns a tree")
 }
 
