@@ -231,7 +231,10 @@ impl Client {
         msg: ValidatedMessage,
         control: &SendControl,
     ) -> Result<SendReport> {
-        let prepared = {
+        let prepared = if msg.attachments.is_empty() {
+            // Nothing to read from disk: no need for a blocking thread.
+            prepare_send_mail(&msg)?
+        } else {
             let msg = msg.clone();
             tokio::task::spawn_blocking(move || prepare_send_mail(&msg))
                 .await
@@ -590,9 +593,14 @@ fn credential_for(
 
 /// The error for a sendMail request that went out without an answer.
 fn outcome_unknown(cause: Error, mailbox: &str, client_request_id: &str) -> Error {
+    let what = match cause.code() {
+        ErrorCode::Timeout => format!("timed out waiting for the answer ({})", cause.message()),
+        ErrorCode::Cancelled => "was cancelled while waiting for the answer".to_string(),
+        ErrorCode::ConnectionFailed => "lost its connection before the answer came".to_string(),
+        _ => format!("got no answer ({})", cause.message()),
+    };
     let message = format!(
-        "{} The request had been sent, so Graph may have accepted the message; it was not sent again, to avoid a duplicate. Check the Sent Items of {mailbox} before sending again (client-request-id {client_request_id}).",
-        cause.message()
+        "The sendMail request was sent but {what}. Graph may have accepted the message; it was not sent again, to avoid a duplicate. Check the Sent Items of {mailbox} before sending again (client-request-id {client_request_id})."
     );
     Error::new(ErrorCode::OutcomeUnknown, message).with_step("sendMail")
 }

@@ -170,6 +170,9 @@ error_codes! {
     OutcomeUnknown => Network,
     /// An attachment upload session failed after its retries were used up.
     UploadFailed => Graph,
+    /// The identity platform's token endpoint answered 5xx (after retries): a temporary outage,
+    /// not a credential problem.
+    IdentityPlatformUnavailable => Network,
     /// The connection failed (DNS, refused, reset, proxy).
     ConnectionFailed => Network,
     /// The connect or request timeout elapsed.

@@ -258,19 +258,34 @@ pub fn mime_to_message(
     let parsed = MessageParser::default()
         .parse(&prepared.raw)
         .ok_or_else(|| invalid("The message could not be parsed."))?;
-    let list = |a: Option<&Address<'_>>| {
+    // Every address is checked again: the message sent is built from this parse.
+    let list = |a: Option<&Address<'_>>| -> Result<Vec<String>> {
         addresses(a)
             .iter()
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
+            .map(|m| {
+                Mailbox::parse(&m.address)
+                    .map(|_| m.to_string())
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorCode::InvalidAddress,
+                            format!(
+                                "The message has an address GraphMail cannot send with ('{}'): {}.",
+                                truncate_for_message(&m.address),
+                                e.0
+                            ),
+                        )
+                        .with_field("to")
+                    })
+            })
+            .collect()
     };
     let mut warnings = Vec::new();
     let mut dropped_reply_to = Vec::new();
     let mut message = Message {
         from: prepared.mailbox.to_string(),
-        to: list(parsed.to()),
-        cc: list(parsed.cc()),
-        bcc: list(parsed.bcc()),
+        to: list(parsed.to())?,
+        cc: list(parsed.cc())?,
+        bcc: list(parsed.bcc())?,
         // A malformed Reply-To is dropped (with a warning) rather than stopping the send.
         reply_to: addresses(parsed.reply_to())
             .iter()
@@ -443,9 +458,16 @@ mod tests {
                 .map(|m| m.name.clone().unwrap_or_default())
                 .collect();
         assert_eq!(names, vec!["Doe, Jane", "Jane \"JD\" Doe"]);
-        assert_eq!(v.cc[0].name.as_deref(), Some("Jane"), "control characters dropped");
+        assert_eq!(
+            v.cc[0].name.as_deref(),
+            Some("Jane"),
+            "control characters dropped"
+        );
         assert_eq!(message.reply_to, vec!["ok@contoso.com".to_string()]);
-        assert!(warnings.iter().any(|w| w.code == "MimeReplyToDropped"), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.code == "MimeReplyToDropped"),
+            "{warnings:?}"
+        );
         assert_eq!(
             message.headers,
             vec![("X-Job".to_string(), "nightly".to_string())]

@@ -47,6 +47,12 @@ where
     T: Send + 'static,
 {
     let runtime = runtime()?;
+    if tokio::runtime::Handle::try_current().is_err() {
+        // Not inside a runtime (the C ABI, the CLI): drive the future on this thread, which
+        // saves a hand-over to a worker and back for every call. A panic in it unwinds here,
+        // where the C ABI's boundary catches it.
+        return runtime.block_on(future);
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     runtime.spawn(async move {
         let _ = tx.send(future.await);

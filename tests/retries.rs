@@ -314,3 +314,44 @@ fn the_whole_send_can_be_limited() {
         .contains("sendTimeoutSeconds"));
     assert_eq!(t.emulator.stats().send_mail_requests, 0);
 }
+
+#[test]
+fn an_unavailable_identity_platform_is_a_temporary_failure_not_a_bad_credential() {
+    for (fault, status, code) in [
+        (
+            RequestFault::Throttle {
+                every: 1,
+                retry_after: RetryAfter::FractionalSeconds(0.01),
+            },
+            graph_status::Graph,
+            "Throttled",
+        ),
+        (
+            RequestFault::Status {
+                status: 503,
+                every: 1,
+                retry_after: RetryAfter::Seconds(0),
+            },
+            graph_status::Network,
+            "IdentityPlatformUnavailable",
+        ),
+        (
+            RequestFault::Status {
+                status: 500,
+                every: 1,
+                retry_after: RetryAfter::None,
+            },
+            graph_status::Network,
+            "IdentityPlatformUnavailable",
+        ),
+    ] {
+        let t = with_faults(vec![(FaultScope::Token, fault)]);
+        let r = FfiClient::new(&t.config()).send(&message(0));
+        assert_error(&r, status, code);
+        assert!(r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("temporary"));
+        assert_eq!(t.emulator.stats().send_mail_requests, 0);
+    }
+}

@@ -128,6 +128,24 @@ fn token_error(
     ctx: &TokenContext<'_>,
     host: &str,
 ) -> Error {
+    // Throttling and outages are temporary: say so, whatever the body holds, so a script can
+    // tell them from a bad credential.
+    if status == 429 || status >= 500 {
+        let (code, what) = if status == 429 {
+            (ErrorCode::Throttled, "is throttling token requests")
+        } else {
+            (ErrorCode::IdentityPlatformUnavailable, "is unavailable")
+        };
+        let mut err = Error::new(
+            code,
+            format!("The identity platform at {host} {what} (HTTP {status}). This is temporary: try again later; the credential was not judged."),
+        )
+        .with_http_status(status);
+        if let Some(resp) = parsed {
+            err = err.with_graph_code(resp.error);
+        }
+        return err;
+    }
     let Some(resp) = parsed else {
         return Error::new(
             ErrorCode::AuthenticationFailed,

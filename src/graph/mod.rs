@@ -56,7 +56,12 @@ pub(crate) fn graph_error(
         )
     };
     let mailbox = ctx.mailbox;
-    let app = ctx.client_id;
+    // With only an access token there is no configured client id.
+    let app = if ctx.client_id.is_empty() {
+        "(the token's application)"
+    } else {
+        ctx.client_id
+    };
     let (code, hint) = match (status, graph_code.as_str()) {
         // ErrorInvalidUser, ResourceNotFound, MailboxNotEnabledForRESTAPI, ...
         (404, _) => (

@@ -39,7 +39,10 @@ pub fn code_for(error: &Error) -> u8 {
         | ErrorCode::FileUnreadable => NOINPUT,
         ErrorCode::MailboxNotFound => NOUSER,
         ErrorCode::AccessDenied | ErrorCode::SendAsDenied => NOPERM,
-        ErrorCode::Throttled | ErrorCode::GraphServiceUnavailable | ErrorCode::Timeout => TEMPFAIL,
+        ErrorCode::Throttled
+        | ErrorCode::GraphServiceUnavailable
+        | ErrorCode::IdentityPlatformUnavailable
+        | ErrorCode::Timeout => TEMPFAIL,
         ErrorCode::UnexpectedResponse | ErrorCode::OutcomeUnknown => PROTOCOL,
         _ => match error.kind() {
             ErrorKind::InvalidInput | ErrorKind::Graph => DATAERR,
