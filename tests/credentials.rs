@@ -4,7 +4,6 @@
 
 mod support;
 
-
 use graphmail::auth::signing::{AssertionAlgorithm, SigningCertificate};
 use graphmail::ffi::graph_status;
 use graphmail_emulator::{DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID};
