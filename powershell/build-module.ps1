@@ -89,7 +89,8 @@ Microsoft.PowerShell.Management\Push-Location -LiteralPath $root
 # records: they must not stop the script; the exit code says whether the build failed.
 $ErrorActionPreference = 'Continue'
 try {
-    & cargo build --profile $cargoProfile --package graphmail --lib | Microsoft.PowerShell.Core\Out-Host
+    # The CLI goes next to the library: Find-GraphMailLegacySender runs its `scan`.
+    & cargo build --profile $cargoProfile --package graphmail --lib --bin graphmail | Microsoft.PowerShell.Core\Out-Host
     $cargoExitCode = $LASTEXITCODE
 }
 finally {
@@ -138,5 +139,11 @@ foreach ($file in $files) {
 }
 [System.IO.File]::Copy([System.IO.Path]::Combine($moduleSource, 'runtimes', 'README.md'), [System.IO.Path]::Combine($OutputPath, 'runtimes', 'README.md'))
 [System.IO.File]::Copy($built, [System.IO.Path]::Combine($nativeDir, $libraryName))
+$cliName = if ($rid.StartsWith('win-')) { 'graphmail.exe' } else { 'graphmail' }
+$builtCli = [System.IO.Path]::Combine($targetDir, $profileDir, $cliName)
+if (-not [System.IO.File]::Exists($builtCli)) {
+    throw "cargo did not produce $builtCli."
+}
+[System.IO.File]::Copy($builtCli, [System.IO.Path]::Combine($nativeDir, $cliName))
 
 Microsoft.PowerShell.Utility\Write-Host "build-module.ps1: wrote $OutputPath; import it with: Import-Module '$([System.IO.Path]::Combine($OutputPath, 'GraphMail.psd1'))'"

@@ -41,9 +41,9 @@ case "$profile" in
 esac
 
 case "$(uname -s)" in
-    Linux) os=linux; lib=libgraphmail.so ;;
-    Darwin) os=osx; lib=libgraphmail.dylib ;;
-    MINGW* | MSYS* | CYGWIN*) os=win; lib=graphmail.dll ;;
+    Linux) os=linux; lib=libgraphmail.so; cli=graphmail ;;
+    Darwin) os=osx; lib=libgraphmail.dylib; cli=graphmail ;;
+    MINGW* | MSYS* | CYGWIN*) os=win; lib=graphmail.dll; cli=graphmail.exe ;;
     *) echo "build-module.sh: unsupported operating system $(uname -s)" >&2; exit 69 ;;
 esac
 case "$(uname -m)" in
@@ -60,14 +60,18 @@ if ! command -v "$cargo" >/dev/null 2>&1; then
     exit 69
 fi
 
-echo "build-module.sh: cargo build --profile $cargo_profile (native library for $rid)" >&2
-(cd "$root" && "$cargo" build --profile "$cargo_profile" --package graphmail --lib >&2)
+echo "build-module.sh: cargo build --profile $cargo_profile (native library and CLI for $rid)" >&2
+# The CLI goes next to the library: Find-GraphMailLegacySender runs its `scan`.
+(cd "$root" && "$cargo" build --profile "$cargo_profile" --package graphmail --lib --bin graphmail >&2)
 
 built="$target_dir/$profile_dir/$lib"
-if [ ! -f "$built" ]; then
-    echo "build-module.sh: cargo did not produce $built" >&2
-    exit 70
-fi
+built_cli="$target_dir/$profile_dir/$cli"
+for f in "$built" "$built_cli"; do
+    if [ ! -f "$f" ]; then
+        echo "build-module.sh: cargo did not produce $f" >&2
+        exit 70
+    fi
+done
 
 # Replace an earlier build, but never delete a folder that is not one.
 if [ -e "$out" ]; then
@@ -87,5 +91,6 @@ cp "$module_src"/Public/*.ps1 "$out/Public/"
 cp "$module_src"/Private/*.ps1 "$out/Private/"
 cp "$module_src/runtimes/README.md" "$out/runtimes/"
 cp "$built" "$out/runtimes/$rid/native/$lib"
+cp "$built_cli" "$out/runtimes/$rid/native/$cli"
 
 echo "$out"

@@ -72,6 +72,13 @@ fn build_module_writes_an_importable_module_folder() {
         .unwrap_or_else(|e| panic!("{}: {e}", native.display()))
         .len();
     assert!(size > 0, "{} is empty", native.display());
+    // The CLI, for Find-GraphMailLegacySender's scan, sits next to the library and runs.
+    let cli = out.join("runtimes").join(&rid).join("native").join("graphmail");
+    let version = std::process::Command::new(&cli)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", cli.display()));
+    assert!(version.status.success(), "{}", cli.display());
 
     // Public/ and Private/ are copied file for file; nothing else of the source folder is.
     let source = root.join("powershell").join("GraphMail");
