@@ -13,27 +13,9 @@ use graphmail::{ErrorCode, Secret};
 use serde_json::Value;
 use support::openssl;
 
-/// An RSA key and self-signed certificate made by openssl: (dir, key.pem, cert.pem).
+/// An RSA key and self-signed certificate made by openssl: (key.pem, cert.pem).
 fn make_rsa(dir: &Path) -> (PathBuf, PathBuf) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "cert.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=graphmail-test",
-        ],
-    );
-    (dir.join("key.pem"), dir.join("cert.pem"))
+    support::self_signed(dir, "key.pem", "cert.pem", "graphmail-test")
 }
 
 fn concat(dir: &Path, name: &str, parts: &[&Path]) -> PathBuf {

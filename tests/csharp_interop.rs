@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 use base64::Engine;
 use graphmail_emulator::{DeviceCodeBehaviour, ManagedIdentity, DEFAULT_CLIENT_ID};
 use serde_json::{json, Value};
-use support::{cdylib_path, openssl, TestEmulator};
+use support::{cdylib_path, TestEmulator};
 
 /// A second app registered in the emulator, used with the SecureString overload. Its secret has
 /// what JSON must escape (quote, backslash, a tab) and non-ASCII text (two- to four-byte UTF-8).
@@ -458,46 +458,15 @@ const SIGNER_ORPHAN_SUBJECT: &str = "credentials: a signer outlives its disposed
 /// with 3DES and a SHA-1 MAC, as Windows' own exports were for years.
 fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
-    openssl(
+    let (_, cert_path) = support::self_signed(dir, &key, &cert, "graphmail-interop");
+    let pfx = support::pfx(dir, &cert, &key, &format!("{name}.pfx"), PFX_PASSWORD, &[]);
+    let mono_pfx = support::pfx(
         dir,
+        &cert,
+        &key,
+        &format!("{name}-3des.pfx"),
+        PFX_PASSWORD,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-days",
-            "2",
-            "-subj",
-            "/CN=graphmail-interop",
-        ],
-    );
-    let pass = format!("pass:{PFX_PASSWORD}");
-    let pfx = format!("{name}.pfx");
-    openssl(
-        dir,
-        &[
-            "pkcs12", "-export", "-in", &cert, "-inkey", &key, "-out", &pfx, "-passout", &pass,
-        ],
-    );
-    let mono_pfx = format!("{name}-3des.pfx");
-    openssl(
-        dir,
-        &[
-            "pkcs12",
-            "-export",
-            "-in",
-            &cert,
-            "-inkey",
-            &key,
-            "-out",
-            &mono_pfx,
-            "-passout",
-            &pass,
             "-certpbe",
             "PBE-SHA1-3DES",
             "-keypbe",
@@ -506,7 +475,7 @@ fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
             "sha1",
         ],
     );
-    (dir.join(cert), dir.join(pfx), dir.join(mono_pfx))
+    (cert_path, pfx, mono_pfx)
 }
 
 #[test]

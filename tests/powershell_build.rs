@@ -73,7 +73,11 @@ fn build_module_writes_an_importable_module_folder() {
         .len();
     assert!(size > 0, "{} is empty", native.display());
     // The CLI, for Find-GraphMailLegacySender's scan, sits next to the library and runs.
-    let cli = out.join("runtimes").join(&rid).join("native").join("graphmail");
+    let cli = out
+        .join("runtimes")
+        .join(&rid)
+        .join("native")
+        .join("graphmail");
     let version = std::process::Command::new(&cli)
         .arg("--version")
         .output()

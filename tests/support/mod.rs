@@ -653,7 +653,6 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// (certificate PEM, combined PEM with key, PFX with password "Pfx-Pass").
 /// The subjects of the emulator's stored messages, sorted.
 pub fn stored_subjects(emulator: &Emulator) -> Vec<String> {
     let mut s: Vec<String> = emulator
@@ -672,45 +671,48 @@ pub fn stored_subjects(emulator: &Emulator) -> Vec<String> {
     s
 }
 
+/// A self-signed RSA 2048 certificate with subject `cn`, made by openssl: writes `key_file` (an
+/// unencrypted PKCS#8 key) and `cert_file` in `dir`.
+pub fn self_signed(dir: &Path, key_file: &str, cert_file: &str, cn: &str) -> (PathBuf, PathBuf) {
+    let subject = format!("/CN={cn}");
+    openssl(
+        dir,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_file, "-out",
+            cert_file, "-days", "2", "-subj", &subject,
+        ],
+    );
+    (dir.join(key_file), dir.join(cert_file))
+}
+
+/// A PFX file `pfx_file` in `dir` holding `cert_file` and `key_file`, protected by `password`;
+/// `extra` openssl arguments choose other algorithms.
+pub fn pfx(
+    dir: &Path,
+    cert_file: &str,
+    key_file: &str,
+    pfx_file: &str,
+    password: &str,
+    extra: &[&str],
+) -> PathBuf {
+    let pass = format!("pass:{password}");
+    let mut args = vec![
+        "pkcs12", "-export", "-in", cert_file, "-inkey", key_file, "-out", pfx_file, "-passout",
+        &pass,
+    ];
+    args.extend_from_slice(extra);
+    openssl(dir, &args);
+    dir.join(pfx_file)
+}
+
+/// (certificate PEM, combined PEM with key, PFX with password "Pfx-Pass").
 pub fn make_certificate(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let (key, cert) = (format!("{name}-key.pem"), format!("{name}.pem"));
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-            "-days",
-            "2",
-            "-subj",
-            "/CN=graphmail-test",
-        ],
-    );
+    let (key_path, cert_path) = self_signed(dir, &key, &cert, "graphmail-test");
     let both = dir.join(format!("{name}-both.pem"));
-    let mut bytes = std::fs::read(dir.join(&cert)).unwrap();
-    bytes.extend(std::fs::read(dir.join(&key)).unwrap());
+    let mut bytes = std::fs::read(&cert_path).unwrap();
+    bytes.extend(std::fs::read(&key_path).unwrap());
     std::fs::write(&both, bytes).unwrap();
-    let pfx = format!("{name}.pfx");
-    openssl(
-        dir,
-        &[
-            "pkcs12",
-            "-export",
-            "-in",
-            &cert,
-            "-inkey",
-            &key,
-            "-out",
-            &pfx,
-            "-passout",
-            "pass:Pfx-Pass",
-        ],
-    );
-    (dir.join(cert), both, dir.join(pfx))
+    let pfx = pfx(dir, &cert, &key, &format!("{name}.pfx"), "Pfx-Pass", &[]);
+    (cert_path, both, pfx)
 }
