@@ -252,9 +252,18 @@ mod tests {
             token_error(400, Some(resp), &ctx(), "h").code(),
             ErrorCode::TenantNotFound
         );
+        // A non-JSON answer that is not an outage is a plain failure; an outage is temporary.
+        assert_eq!(
+            token_error(404, None, &ctx(), "h").code(),
+            ErrorCode::AuthenticationFailed
+        );
         assert_eq!(
             token_error(502, None, &ctx(), "h").code(),
-            ErrorCode::AuthenticationFailed
+            ErrorCode::IdentityPlatformUnavailable
+        );
+        assert_eq!(
+            token_error(429, None, &ctx(), "h").code(),
+            ErrorCode::Throttled
         );
     }
 
